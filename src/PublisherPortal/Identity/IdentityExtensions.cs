@@ -1,0 +1,101 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.Identity.Web;
+
+namespace PublisherPortal.Identity;
+
+/// <summary>
+/// Sign-in is Entra ID through Microsoft.Identity.Web, multi-tenant, in both modes: in demo mode the "AzureAd" section
+/// simply points at the emulator's identity side, so the same OpenID Connect code path runs.
+/// </summary>
+public static class IdentityExtensions
+{
+    public const string AzureAdSection = "AzureAd";
+
+    public static IHostApplicationBuilder AddPortalIdentity(this IHostApplicationBuilder builder)
+    {
+        builder.Services
+            .AddAuthentication(OpenIdConnectDefaults.AuthenticationScheme)
+            .AddMicrosoftIdentityWebApp(builder.Configuration.GetSection(AzureAdSection));
+
+        builder.Services.Configure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, options =>
+        {
+            // Entra app roles arrive in the "roles" claim; name the user by their sign-in name.
+            options.TokenValidationParameters.RoleClaimType = "roles";
+            options.TokenValidationParameters.NameClaimType = "preferred_username";
+        });
+
+        builder.Services.Configure<RoleAssignmentOptions>(builder.Configuration.GetSection(RoleAssignmentOptions.Section));
+        builder.Services.AddTransient<IClaimsTransformation, ConfiguredRoleAssignments>();
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Customer, p => p.RequireAuthenticatedUser())
+            .AddPolicy(Policies.Operator, p => p.RequireRole(Roles.Operator, Roles.Admin))
+            .AddPolicy(Policies.Finance, p => p.RequireRole(Roles.Finance, Roles.Admin))
+            .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.Operator, Roles.Finance, Roles.Admin))
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin));
+
+        builder.Services.AddCascadingAuthenticationState();
+        return builder;
+    }
+
+    /// <summary>Our own sign-in and sign-out endpoints (Microsoft.Identity.Web.UI is not available to us).</summary>
+    public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var account = endpoints.MapGroup("/account").AllowAnonymous();
+
+        account.MapGet("/signin", (string? returnUrl, HttpContext http) =>
+            Results.Challenge(
+                new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) },
+                [OpenIdConnectDefaults.AuthenticationScheme]));
+
+        account.MapGet("/signout", (HttpContext http) =>
+            Results.SignOut(
+                new AuthenticationProperties { RedirectUri = "/" },
+                [CookieAuthenticationDefaults.AuthenticationScheme, OpenIdConnectDefaults.AuthenticationScheme]));
+
+        return endpoints;
+    }
+
+    // An open redirect after sign-in would let a crafted link send a customer anywhere with our branding.
+    private static string LocalOnly(string? returnUrl) =>
+        returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
+            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            ? returnUrl
+            : "/";
+}
+
+/// <summary>Roles for named users, for tenants that do not use Entra app roles. Keyed by e-mail/UPN.</summary>
+public sealed class RoleAssignmentOptions
+{
+    public const string Section = "Portal:RoleAssignments";
+
+    public Dictionary<string, string[]> Users { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+internal sealed class ConfiguredRoleAssignments(Microsoft.Extensions.Options.IOptionsMonitor<RoleAssignmentOptions> options)
+    : IClaimsTransformation
+{
+    public Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
+    {
+        if (principal.Identity is not ClaimsIdentity { IsAuthenticated: true } identity)
+        {
+            return Task.FromResult(principal);
+        }
+
+        var name = principal.FindFirstValue("preferred_username") ?? principal.FindFirstValue(ClaimTypes.Email);
+        if (name is null || !options.CurrentValue.Users.TryGetValue(name, out var roles))
+        {
+            return Task.FromResult(principal);
+        }
+
+        foreach (var role in roles.Where(r => !principal.IsInRole(r)))
+        {
+            identity.AddClaim(new Claim(identity.RoleClaimType, role));
+        }
+
+        return Task.FromResult(principal);
+    }
+}
