@@ -9,7 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDemoMode();          // no configuration: the emulator plays the marketplace and Entra ID, in-process
 builder.AddPortalData();
-builder.AddPortalMarketplace();
+builder.AddSubscriptions();
 builder.AddPortalIdentity();
 
 builder.Services.AddMudServices();

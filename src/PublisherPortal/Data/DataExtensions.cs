@@ -33,6 +33,8 @@ public static class DataExtensions
         builder.Services.AddSingleton(new PortalDatabase(options.Provider, connectionString));
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<SubscriptionStore>();
+        builder.Services.AddSingleton<OperationStore>();
+        builder.Services.AddSingleton<AuditLog>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }

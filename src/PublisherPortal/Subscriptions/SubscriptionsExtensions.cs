@@ -1,0 +1,17 @@
+using Marketplace;
+
+namespace PublisherPortal.Subscriptions;
+
+public static class SubscriptionsExtensions
+{
+    /// <summary>
+    /// The marketplace SDK bound to the "Marketplace" section (in demo mode it points at the emulator),
+    /// and the services every page goes through to change a subscription.
+    /// </summary>
+    public static IHostApplicationBuilder AddSubscriptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddMarketplaceClient(builder.Configuration.GetSection("Marketplace"));
+        builder.Services.AddScoped<SubscriptionChangeService>();
+        return builder;
+    }
+}
