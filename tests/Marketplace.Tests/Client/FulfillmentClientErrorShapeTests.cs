@@ -7,16 +7,17 @@ public sealed class FulfillmentClientErrorShapeTests
 {
     private static readonly Guid Correlation = Guid.NewGuid();
 
-    private static async Task<MarketplaceException> FailureFor(HttpResponseMessage response)
+    /// <summary>A fresh answer per attempt: 5xx answers to a GET are retried.</summary>
+    private static async Task<MarketplaceException> FailureFor(Func<HttpResponseMessage> response)
     {
-        await using var harness = new StubClient(new StubHandler((_, _) => response));
+        await using var harness = new StubClient(new StubHandler((_, _) => response()));
         return await Assert.ThrowsAsync<MarketplaceException>(() => harness.Client.GetSubscriptionAsync(Guid.NewGuid(), Correlation));
     }
 
     [Fact]
     public async Task The_OpenAPI_error_object_gives_code_and_message()
     {
-        var failure = await FailureFor(StubHandler.Json(HttpStatusCode.NotFound, """{"error":{"code":"EntityNotFound","message":"Subscription not found"}}"""));
+        var failure = await FailureFor(() => StubHandler.Json(HttpStatusCode.NotFound, """{"error":{"code":"EntityNotFound","message":"Subscription not found"}}"""));
 
         Assert.Equal((HttpStatusCode.NotFound, "EntityNotFound", "Subscription not found", (string?)null),
             (failure.StatusCode, failure.ErrorCode, failure.ErrorMessage, failure.RawBody));
@@ -25,7 +26,7 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task The_flat_error_object_gives_code_and_message()
     {
-        var failure = await FailureFor(StubHandler.Json(HttpStatusCode.BadRequest,
+        var failure = await FailureFor(() => StubHandler.Json(HttpStatusCode.BadRequest,
             """{"code":"BadArgument","message":"Quantity out of range","target":"quantity","details":[]}"""));
 
         Assert.Equal(("BadArgument", "Quantity out of range"), (failure.ErrorCode, failure.ErrorMessage));
@@ -34,7 +35,7 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task The_pascal_cased_api_version_error_gives_code_and_message()
     {
-        var failure = await FailureFor(StubHandler.Json(HttpStatusCode.BadRequest,
+        var failure = await FailureFor(() => StubHandler.Json(HttpStatusCode.BadRequest,
             """{"Error":{"Code":"InvalidApiVersion","Message":"The api-version is not supported"}}"""));
 
         Assert.Equal(("InvalidApiVersion", "The api-version is not supported"), (failure.ErrorCode, failure.ErrorMessage));
@@ -43,7 +44,7 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task A_flat_error_without_message_takes_the_first_detail_message()
     {
-        var failure = await FailureFor(StubHandler.Json(HttpStatusCode.BadRequest,
+        var failure = await FailureFor(() => StubHandler.Json(HttpStatusCode.BadRequest,
             """{"code":"BadArgument","details":[{"message":"planId is unknown","target":"planId","code":"InvalidPlan"}]}"""));
 
         Assert.Equal("planId is unknown", failure.ErrorMessage);
@@ -52,7 +53,7 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task An_empty_error_body_still_gives_status_and_reason()
     {
-        var failure = await FailureFor(StubHandler.Empty(HttpStatusCode.Forbidden));
+        var failure = await FailureFor(() => StubHandler.Empty(HttpStatusCode.Forbidden));
 
         Assert.Equal((HttpStatusCode.Forbidden, (string?)null, "Forbidden", (string?)null),
             (failure.StatusCode, failure.ErrorCode, failure.ErrorMessage, failure.RawBody));
@@ -61,7 +62,7 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task A_body_of_no_known_shape_is_kept_raw()
     {
-        var failure = await FailureFor(new HttpResponseMessage(HttpStatusCode.BadGateway)
+        var failure = await FailureFor(() => new HttpResponseMessage(HttpStatusCode.BadGateway)
         {
             Content = new StringContent("<html>upstream went away</html>"),
         });
@@ -72,7 +73,7 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task Json_of_an_unknown_shape_is_kept_raw()
     {
-        var failure = await FailureFor(StubHandler.Json(HttpStatusCode.BadRequest, """{"problem":"something"}"""));
+        var failure = await FailureFor(() => StubHandler.Json(HttpStatusCode.BadRequest, """{"problem":"something"}"""));
 
         Assert.Equal("""{"problem":"something"}""", failure.RawBody);
     }
@@ -80,10 +81,12 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task The_request_id_echoed_by_the_service_is_the_one_reported()
     {
-        var response = StubHandler.Empty(HttpStatusCode.NotFound);
-        response.Headers.Add("x-ms-requestid", "service-request-7");
-
-        var failure = await FailureFor(response);
+        var failure = await FailureFor(() =>
+        {
+            var response = StubHandler.Empty(HttpStatusCode.NotFound);
+            response.Headers.Add("x-ms-requestid", "service-request-7");
+            return response;
+        });
 
         Assert.Equal("service-request-7", failure.RequestId);
     }
@@ -101,8 +104,8 @@ public sealed class FulfillmentClientErrorShapeTests
     [Fact]
     public async Task A_pending_operation_refusal_of_either_kind_is_recognised()
     {
-        var conflict = await FailureFor(StubHandler.Empty(HttpStatusCode.Conflict));
-        var locked = await FailureFor(StubHandler.Json(HttpStatusCode.BadRequest,
+        var conflict = await FailureFor(() => StubHandler.Empty(HttpStatusCode.Conflict));
+        var locked = await FailureFor(() => StubHandler.Json(HttpStatusCode.BadRequest,
             """{"code":"BadRequest","message":"Subscription is locked due to pending operations"}"""));
 
         Assert.True(conflict.IsPendingOperation && locked.IsPendingOperation);

@@ -83,6 +83,11 @@ internal sealed class TestTokenIssuer
 
     private HttpResponseMessage Answer(SeenRequest request)
     {
+        if (request.Uri.Host != Instance.Host)
+        {
+            throw new HttpRequestException("No such host", null, HttpStatusCode.NotFound);
+        }
+
         if (request.Uri.AbsolutePath == $"/{Tenant}/v2.0/.well-known/openid-configuration")
         {
             return StubHandler.Json(HttpStatusCode.OK, JsonSerializer.Serialize(new Dictionary<string, string>
