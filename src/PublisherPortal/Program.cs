@@ -2,6 +2,7 @@ using MudBlazor.Services;
 using PublisherPortal.Components;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
+using PublisherPortal.Finance;
 using PublisherPortal.Identity;
 using PublisherPortal.Subscriptions;
 
@@ -11,6 +12,7 @@ builder.AddDemoMode();          // no configuration: the emulator plays the mark
 builder.AddPortalData();
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
+builder.AddFinance();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -33,6 +35,7 @@ app.UseAntiforgery();
 
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
+app.MapFinanceEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
