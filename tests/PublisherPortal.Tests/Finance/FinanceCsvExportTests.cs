@@ -134,19 +134,36 @@ public sealed class FinanceCsvExportTests
     }
 
     /// <summary>Counts the writes an export makes, to show it streams in chunks rather than in one piece at the end.</summary>
-    private sealed class RecordingStream : MemoryStream
+    private sealed class RecordingStream : Stream
     {
+        private readonly MemoryStream _received = new();
+
         public int Writes { get; private set; }
         public long LargestWrite { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _received.Length;
+        public override long Position { get => _received.Length; set => throw new NotSupportedException(); }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             Writes++;
             LargestWrite = Math.Max(LargestWrite, buffer.Length);
-            return base.WriteAsync(buffer, cancellationToken);
+            _received.Write(buffer.Span);
+            return ValueTask.CompletedTask;
         }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public override void Write(byte[] buffer, int offset, int count) =>
             throw new InvalidOperationException("The export must write asynchronously: Kestrel refuses synchronous writes.");
+
+        public override void Flush() =>
+            throw new InvalidOperationException("The export must flush asynchronously: Kestrel refuses synchronous writes.");
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

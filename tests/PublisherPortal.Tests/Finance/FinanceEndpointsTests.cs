@@ -1,11 +1,13 @@
 using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -102,7 +104,7 @@ public sealed class FinanceEndpointsTests
     private static async Task<List<AuditEntry>> AuditAsync(TestDatabase db)
     {
         await using var connection = await db.Database.OpenAsync();
-        return (await Dapper.SqlMapper.QueryAsync<AuditEntry>(connection,
+        return (await connection.QueryAsync<AuditEntry>(
             "SELECT id, at, actor, action, subscription_id, detail, outcome FROM audit_log ORDER BY id")).AsList();
     }
 
@@ -149,7 +151,7 @@ public sealed class FinanceEndpointsTests
             app.UseAuthorization();
             app.MapFinanceEndpoints();
             await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             return new FinanceHost(app, new Uri(address));
         }
 
