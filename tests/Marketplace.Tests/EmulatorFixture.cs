@@ -47,7 +47,8 @@ public sealed class EmulatorFixture : IAsyncLifetime
         DataDirectory = dataDirectory,
         WebhookUrl = webhookUrl,
         LandingPageUrl = new Uri("https://portal.example/landing"),
-        OperationDelay = TimeSpan.FromMilliseconds(200),
+        // Long enough for a test to see an operation pending on a busy machine, short enough to keep the suite quick.
+        OperationDelay = TimeSpan.FromSeconds(1),
         AutoAcceptAfter = TimeSpan.FromSeconds(5),
         PageSize = 3,
         WebhookRetry = new WebhookRetryOptions { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromMilliseconds(400), AttemptTimeout = TimeSpan.FromSeconds(5) },

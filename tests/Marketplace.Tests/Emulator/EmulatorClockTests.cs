@@ -53,9 +53,11 @@ public sealed class EmulatorClockTests : IAsyncLifetime
         var operationId = Guid.Parse(patch.Headers.GetValues("Operation-Id").Single());
         _time.Advance(TimeSpan.FromSeconds(29));
         var before = _emulator.Simulator.FindOperation(operationId)!.Status;
+        var planBefore = _emulator.Simulator.Find(purchase.SubscriptionId)!.PlanId;
         _time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal(OperationStatus.InProgress, before);
+        Assert.Equal("team", planBefore);
         Assert.Equal(OperationStatus.Succeeded, _emulator.Simulator.FindOperation(operationId)!.Status);
         Assert.Equal("starter", _emulator.Simulator.Find(purchase.SubscriptionId)!.PlanId);
         Assert.Null(_emulator.Simulator.Find(purchase.SubscriptionId)!.Quantity);
@@ -76,10 +78,9 @@ public sealed class EmulatorClockTests : IAsyncLifetime
     public async Task A_landing_token_older_than_its_lifetime_no_longer_resolves()
     {
         var purchase = await _emulator.Simulator.PurchaseAsync(new PurchaseRequest());
-        var token = await EmulatorFixture.RequestAccessTokenAsync(_http, _emulator.Options);
 
         _time.Advance(_emulator.Options.PurchaseTokenLifetime + TimeSpan.FromSeconds(1));
-        using var response = await SendAsync(HttpMethod.Post, "saas/subscriptions/resolve", token: token,
+        using var response = await SendAsync(HttpMethod.Post, "saas/subscriptions/resolve",
             configure: r => r.Headers.Add("x-ms-marketplace-token", purchase.Token));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
