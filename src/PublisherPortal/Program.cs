@@ -1,5 +1,6 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
+using PublisherPortal.Components.Layout;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Finance;
@@ -29,6 +30,7 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseStaticFiles();
+app.UsePortalAssets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
