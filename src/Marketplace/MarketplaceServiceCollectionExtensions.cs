@@ -1,0 +1,95 @@
+using Marketplace.Webhooks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace;
+
+public static class MarketplaceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IFulfillmentClient"/>, the MSAL token provider and their HttpClients, with options bound
+    /// from <paramref name="section"/> (normally the "Marketplace" section) and validated at start-up.
+    /// <paramref name="configure"/> runs after binding, for what only code can set (the pinned certificate).
+    /// </summary>
+    public static IServiceCollection AddMarketplaceClient(
+        this IServiceCollection services, IConfiguration section, Action<MarketplaceClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        var options = services.AddOptions<MarketplaceClientOptions>().Bind(section);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return services.AddMarketplaceClientServices(options);
+    }
+
+    public static IServiceCollection AddMarketplaceClient(this IServiceCollection services, Action<MarketplaceClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddMarketplaceClientServices(services.AddOptions<MarketplaceClientOptions>().Configure(configure));
+    }
+
+    /// <summary>Registers <see cref="WebhookTokenValidator"/> with options bound from <paramref name="section"/> ("Marketplace:Webhook").</summary>
+    public static IServiceCollection AddMarketplaceWebhookValidation(
+        this IServiceCollection services, IConfiguration section, Action<WebhookValidationOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        var options = services.AddOptions<WebhookValidationOptions>().Bind(section);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return services.AddWebhookValidationServices(options);
+    }
+
+    public static IServiceCollection AddMarketplaceWebhookValidation(this IServiceCollection services, Action<WebhookValidationOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddWebhookValidationServices(services.AddOptions<WebhookValidationOptions>().Configure(configure));
+    }
+
+    private static IServiceCollection AddMarketplaceClientServices(this IServiceCollection services, OptionsBuilder<MarketplaceClientOptions> options)
+    {
+        options.ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddHttpClient(MarketplaceHttpClients.Identity)
+            .ConfigurePrimaryHttpMessageHandler(sp => MarketplaceHttpClients.CreatePrimaryHandler(Settings(sp).PinnedServerCertificate));
+
+        // A singleton: MSAL's token cache lives in the application object, so one object means one cached token.
+        services.TryAddSingleton<IMarketplaceTokenProvider, MsalMarketplaceTokenProvider>();
+
+        services.AddHttpClient<IFulfillmentClient, FulfillmentClient>(MarketplaceHttpClients.Fulfillment, (sp, http) =>
+            {
+                http.BaseAddress = MarketplaceClientOptions.WithTrailingSlash(Settings(sp).BaseUri);
+                // The resilience pipeline owns every time limit; HttpClient's own would cut across retries.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => MarketplaceHttpClients.CreatePrimaryHandler(Settings(sp).PinnedServerCertificate))
+            .AddResilienceHandler("Marketplace", (pipeline, context) =>
+                MarketplaceResilience.Configure(pipeline, Settings(context.ServiceProvider)));
+
+        return services;
+    }
+
+    private static IServiceCollection AddWebhookValidationServices(this IServiceCollection services, OptionsBuilder<WebhookValidationOptions> options)
+    {
+        options.ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddHttpClient(MarketplaceHttpClients.WebhookMetadata)
+            .ConfigurePrimaryHttpMessageHandler(sp => MarketplaceHttpClients.CreatePrimaryHandler(
+                sp.GetRequiredService<IOptions<WebhookValidationOptions>>().Value.PinnedServerCertificate));
+
+        // A singleton: it holds the tenant's signing keys and refreshes them itself.
+        services.TryAddSingleton<WebhookTokenValidator>();
+        return services;
+    }
+
+    private static MarketplaceClientOptions Settings(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<MarketplaceClientOptions>>().Value;
+}
