@@ -144,11 +144,17 @@ public sealed class WebhookTestHost : IAsyncDisposable
     }
 
     /// <summary>A customer buys and the portal activates: Subscribed in the marketplace and here.</summary>
-    public async Task<Guid> ActiveSubscriptionAsync(RunningEmulator emulator, string planId = "team", int? quantity = 5, string offerId = EmulatorCatalogue.InsightsOffer)
+    public async Task<Guid> ActiveSubscriptionAsync(
+        RunningEmulator emulator, string planId = "team", int? quantity = 5, string offerId = EmulatorCatalogue.InsightsOffer, bool recordHere = true)
     {
         var purchase = await emulator.Simulator.PurchaseAsync(new PurchaseRequest { OfferId = offerId, PlanId = planId, Quantity = quantity });
         await Marketplace.ActivateAsync(purchase.SubscriptionId, new ActivationRequest(planId, quantity), Guid.NewGuid());
         var subscription = await Marketplace.GetSubscriptionAsync(purchase.SubscriptionId, Guid.NewGuid());
+        if (!recordHere)
+        {
+            return purchase.SubscriptionId;
+        }
+
         await using var connection = await Database.OpenAsync();
         await using var tx = await Database.BeginWriteAsync(connection);
         await Subscriptions.RecordFromMarketplaceAsync(subscription, connection, tx);
@@ -175,6 +181,13 @@ public sealed class WebhookTestHost : IAsyncDisposable
             FROM webhook_deliveries ORDER BY id
             """)).AsList();
     }
+
+    /// <summary>Waits until the delivery of <paramref name="operationId"/> has left Pending (applied, refused, stale, …).</summary>
+    public Task<WebhookDeliveryRecord> ProcessedAsync(Guid operationId, TimeSpan? within = null) =>
+        Eventually.HoldsAsync(
+            async () => (await DeliveriesAsync()).FirstOrDefault(d => d.OperationId == operationId && d.Result == DeliveryResults.Accepted),
+            d => d is not null && d.ProcessingState != ProcessingStates.Pending,
+            $"delivery of {operationId} processed", within)!;
 
     public Task<AcknowledgementRecord?> AcknowledgementAsync(Guid operationId) =>
         Services.GetRequiredService<AcknowledgementStore>().FindByOperationAsync(operationId);
