@@ -1,5 +1,6 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
+using PublisherPortal.Components.Layout;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Identity;
@@ -10,6 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDemoMode();          // no configuration: the emulator plays the marketplace and Entra ID, in-process
 builder.AddPortalData();
+builder.AddSharedDataProtection();   // keys in the database: any instance honours any instance's cookies
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddWebhooks();
@@ -29,6 +31,7 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseStaticFiles();
+app.UsePortalAssets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
