@@ -51,7 +51,7 @@ public sealed class WebhookTestHost : IAsyncDisposable
     /// </summary>
     public static async Task<WebhookTestHost> StartAsync(
         RunningEmulator emulator,
-        string databaseFile,
+        PortalDatabase database,
         IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? services = null,
         bool receiveWebhooks = true)
@@ -81,7 +81,7 @@ public sealed class WebhookTestHost : IAsyncDisposable
 
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddSingleton(emulator);
-        builder.Services.AddSingleton(new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={databaseFile}"));
+        builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SubscriptionStore>();
         builder.Services.AddSingleton<OperationStore>();
@@ -233,7 +233,8 @@ public sealed class WebhookScenario : IAsyncDisposable
 
     public RunningEmulator Emulator { get; }
     public MarketplaceSimulator Simulator => Emulator.Simulator;
-    public string DatabaseFile => _database.FilePath;
+    /// <summary>The scenario's database (SQLite file or PostgreSQL, as TestDatabase decides); every instance shares it.</summary>
+    public PortalDatabase Database => _database.Database;
 
     public static async Task<WebhookScenario> StartAsync(Action<EmulatorOptions>? configure = null)
     {
@@ -251,7 +252,7 @@ public sealed class WebhookScenario : IAsyncDisposable
     public async Task<WebhookTestHost> StartPortalAsync(
         IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool receiveWebhooks = true)
     {
-        var host = await WebhookTestHost.StartAsync(Emulator, DatabaseFile, settings, services, receiveWebhooks);
+        var host = await WebhookTestHost.StartAsync(Emulator, Database, settings, services, receiveWebhooks);
         _hosts.Add(host);
         return host;
     }
