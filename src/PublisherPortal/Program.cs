@@ -6,6 +6,7 @@ using PublisherPortal.Demo;
 using PublisherPortal.Finance;
 using PublisherPortal.Identity;
 using PublisherPortal.Subscriptions;
+using PublisherPortal.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,6 +16,7 @@ builder.AddSharedDataProtection();   // keys in the database: any instance honou
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddFinance();
+builder.AddWebhooks();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -39,6 +41,7 @@ app.UseAntiforgery();
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapFinanceEndpoints();
+app.MapWebhookEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
