@@ -44,13 +44,16 @@ public sealed partial class MsalMarketplaceTokenProvider : IMarketplaceTokenProv
         _application = builder.Build();
     }
 
-    public async Task<string> GetAccessTokenAsync(CancellationToken ct = default)
+    public async Task<string> GetAccessTokenAsync(CancellationToken ct = default) =>
+        (await GetAccessTokenWithExpiryAsync(ct).ConfigureAwait(false)).Value;
+
+    public async Task<MarketplaceAccessToken> GetAccessTokenWithExpiryAsync(CancellationToken ct = default)
     {
         try
         {
             var result = await _application.AcquireTokenForClient(_scopes).ExecuteAsync(ct).ConfigureAwait(false);
             LogTokenAcquired(result.AuthenticationResultMetadata.TokenSource, result.ExpiresOn);
-            return result.AccessToken;
+            return new MarketplaceAccessToken(result.AccessToken, result.ExpiresOn);
         }
         catch (MsalServiceException ex)
         {

@@ -92,6 +92,26 @@ public sealed class MarketplaceSimulator
         return Task.FromResult(_tokens.CreateWebhookToken(overrides));
     }
 
+    /// <summary>
+    /// Sends one self-test delivery (<see cref="Marketplace.Webhooks.WebhookTestDelivery"/>), signed like a real one, to
+    /// the webhook URL and returns the publisher's answer. Once, without retries: the caller wants to know now.
+    /// It names a subscription and an operation nobody has, so nothing could ever be applied from it.
+    /// </summary>
+    public Task<WebhookAttempt> SendTestDeliveryAsync(CancellationToken ct = default) =>
+        _webhooks.SendOnceAsync(new MarketplaceOperation
+        {
+            Id = Guid.NewGuid(),
+            ActivityId = Guid.NewGuid(),
+            SubscriptionId = Guid.NewGuid(),
+            PublisherId = _options.PublisherId,
+            OfferId = "self-test",
+            PlanId = "self-test",
+            Action = Marketplace.Webhooks.WebhookTestDelivery.Action,
+            TimeStamp = _webhooks.Now,
+            Status = OperationStatus.Succeeded,
+            OperationRequestSource = "Azure",
+        }, ct);
+
     /// <summary>Waits until every webhook delivery started so far has finished (delivered, refused or given up).</summary>
     public Task WhenDeliveriesIdleAsync(CancellationToken ct = default) => _webhooks.WhenIdleAsync(ct);
 

@@ -64,6 +64,18 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
         }, TaskScheduler.Default);
     }
 
+    public DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>One attempt, recorded like any other, answered to the caller.</summary>
+    public async Task<WebhookAttempt> SendOnceAsync(MarketplaceOperation delivery, CancellationToken ct)
+    {
+        var (statusCode, error) = await SendAsync(delivery, ct);
+        var attempt = new WebhookAttempt(delivery.Id, 1, _time.GetUtcNow(), statusCode, error);
+        _book.RecordAttempt(attempt);
+        LogAttempt(_log, delivery.Action, delivery.Id, 1, statusCode, error);
+        return attempt;
+    }
+
     public async Task WhenIdleAsync(CancellationToken ct)
     {
         while (true)

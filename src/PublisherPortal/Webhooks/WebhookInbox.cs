@@ -52,7 +52,8 @@ public sealed partial class WebhookInbox(
             parsed?.TimeStamp,
             body,
             keptHeaders,
-            parsed?.Subscription?.IsTest ?? false);
+            // A test: the marketplace's own test subscriptions, or the portal's self-test (an action the marketplace never sends).
+            WebhookTestDelivery.IsTest(parsed?.Action) || (parsed?.Subscription?.IsTest ?? false));
 
         // The token first: nothing from an unknown sender is processed, however well-formed.
         var token = await validator.ValidateAsync(authorization, ct);

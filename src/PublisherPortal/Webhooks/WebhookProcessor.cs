@@ -92,6 +92,13 @@ public sealed partial class WebhookProcessor(
             return;
         }
 
+        if (Marketplace.Webhooks.WebhookTestDelivery.IsTest(operation.Action))
+        {
+            // The health self-test proves token, inbox and processor; it names nothing real and is never applied.
+            await FinishAloneAsync(delivery, ProcessingStates.Ignored, "self-test delivery: validated and stored, never applied", ct);
+            return;
+        }
+
         var action = operation.KnownAction;
         if (action is OperationAction.Unknown or OperationAction.Subscribe)
         {
