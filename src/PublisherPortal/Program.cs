@@ -4,6 +4,7 @@ using PublisherPortal.Components.Layout;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Finance;
+using PublisherPortal.Health;
 using PublisherPortal.Identity;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
@@ -17,6 +18,7 @@ builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddFinance();
 builder.AddWebhooks();
+builder.AddHealth();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -38,7 +40,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapHealthChecks("/healthz").AllowAnonymous();
+app.MapHealthEndpoints();   // /healthz liveness, /healthz/ready readiness
 app.MapAccountEndpoints();
 app.MapFinanceEndpoints();
 app.MapWebhookEndpoints();
