@@ -3,6 +3,7 @@ using PublisherPortal.Components;
 using PublisherPortal.Components.Layout;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
+using PublisherPortal.Finance;
 using PublisherPortal.Identity;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
@@ -15,6 +16,7 @@ builder.AddSharedDataProtection();   // keys in the database: any instance honou
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddWebhooks();
+builder.AddFinance();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -39,6 +41,7 @@ app.UseAntiforgery();
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
+app.MapFinanceEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
