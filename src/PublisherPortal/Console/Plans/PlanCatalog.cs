@@ -35,6 +35,9 @@ public sealed record CataloguePlan
 
 public sealed record CatalogueRefresh(int Offers, int Plans, IReadOnlyList<string> Problems);
 
+/// <summary>The plans the marketplace offers one subscription now, or why it could not say.</summary>
+public sealed record AvailablePlans(IReadOnlyList<Plan> Plans, string? Problem);
+
 /// <summary>
 /// The catalogue per offer as the marketplace lists it. The API has no "list plans of an offer" call, only
 /// listAvailablePlans for a subscription (contract §3), so a refresh asks once per offer, for one of its subscriptions.
@@ -136,6 +139,20 @@ public sealed partial class PlanCatalog(
             Price = DescribePrice(p.RawJson),
             RefreshedAt = p.RefreshedAt,
         };
+    }
+
+    /// <summary>What this subscription may switch to, as the marketplace lists it now (private plans included).</summary>
+    public async Task<AvailablePlans> AvailableForAsync(Guid subscriptionId, CancellationToken ct = default)
+    {
+        try
+        {
+            return new AvailablePlans(await marketplace.ListAvailablePlansAsync(subscriptionId, Guid.NewGuid(), ct: ct), null);
+        }
+        catch (Exception e) when (e is MarketplaceException or HttpRequestException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            Log.AvailablePlansFailed(logger, subscriptionId, e.Message);
+            return new AvailablePlans([], "The marketplace did not list the available plans just now. Reload the page to try again.");
+        }
     }
 
     /// <summary>
@@ -254,5 +271,8 @@ public sealed partial class PlanCatalog(
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the plans of offer {OfferId}: {Reason}")]
         public static partial void RefreshFailed(ILogger logger, string offerId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list the available plans of {SubscriptionId}: {Reason}")]
+        public static partial void AvailablePlansFailed(ILogger logger, Guid subscriptionId, string reason);
     }
 }
