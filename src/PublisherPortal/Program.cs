@@ -4,6 +4,7 @@ using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Identity;
 using PublisherPortal.Subscriptions;
+using PublisherPortal.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ builder.AddDemoMode();          // no configuration: the emulator plays the mark
 builder.AddPortalData();
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
+builder.AddWebhooks();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -33,6 +35,7 @@ app.UseAntiforgery();
 
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
+app.MapWebhookEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
