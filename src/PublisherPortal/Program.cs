@@ -1,5 +1,6 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
+using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Identity;
@@ -13,6 +14,7 @@ builder.AddPortalData();
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddWebhooks();
+builder.AddConsole();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using PublisherPortal.Data;
 using PublisherPortal.Identity;
 using PublisherPortal.Subscriptions;
+using PublisherPortal.Webhooks;
 
 namespace PublisherPortal.Console;
 
@@ -35,6 +36,10 @@ public sealed partial class OperatorActions(
     SubscriptionStore subscriptions,
     OperationStore operations,
     PlanCatalog catalogue,
+    Reconciler reconciler,
+    OperationTracker tracker,
+    AcknowledgementSender acknowledgements,
+    DeliveryRequeue deliveries,
     AuditLog audit,
     TimeProvider time,
     ILogger<OperatorActions> logger)
@@ -188,6 +193,37 @@ public sealed partial class OperatorActions(
 
             return await ChangeAsync(subscriptionId, () => changes.RequestCancellationAsync(subscriptionId, actor, EventSources.Operator, ct), ct);
         });
+
+    private async Task<ConsoleActionResult> SyncSubscriptionAsync(Guid subscriptionId, CancellationToken ct) =>
+        await reconciler.SyncSubscriptionAsync(subscriptionId, ct) switch
+        {
+            SyncOutcome.InSync => new ConsoleActionResult.Done("In sync: the marketplace shows the same status, plan and seats as we do."),
+            SyncOutcome.Corrected => new ConsoleActionResult.Done("Corrected from the marketplace; the history shows what changed."),
+            SyncOutcome.Added => new ConsoleActionResult.Done("Recorded: we did not know this subscription before."),
+            SyncOutcome.Skipped => new ConsoleActionResult.Failed("A change is in flight for this subscription; it was left to finish and is checked again later."),
+            _ => new ConsoleActionResult.Failed("The marketplace does not show this subscription, or recording it failed; see the portal's logs."),
+        };
+
+    private async Task<ConsoleActionResult> CheckOperationAsync(Guid operationId, CancellationToken ct) =>
+        await tracker.CheckNowAsync(operationId, ct) switch
+        {
+            null => new ConsoleActionResult.Failed("We have no record of this operation."),
+            { IsPending: true } => new ConsoleActionResult.Done("Checked: the marketplace is still working on it."),
+            var ended => new ConsoleActionResult.Done($"Checked: the operation ended {ended.Status}."),
+        };
+
+    private async Task<ConsoleActionResult> RetryAcknowledgementAsync(long acknowledgementId, CancellationToken ct) =>
+        await acknowledgements.RetryAsync(acknowledgementId, ct) switch
+        {
+            AcknowledgementRetryResult.Queued => new ConsoleActionResult.Done("Queued: the acknowledgement is sent again now."),
+            AcknowledgementRetryResult.AlreadySent => new ConsoleActionResult.Done("Nothing to do: the marketplace already has this acknowledgement."),
+            _ => new ConsoleActionResult.Failed("We have no record of this acknowledgement."),
+        };
+
+    private async Task<ConsoleActionResult> RequeueDeliveryAsync(long deliveryId, CancellationToken ct) =>
+        await deliveries.RequeueFailedAsync(deliveryId, ct)
+            ? new ConsoleActionResult.Done("Queued: the delivery is processed again now.")
+            : new ConsoleActionResult.Failed("Only an accepted delivery whose processing failed can be processed again.");
 
     private async Task<ConsoleActionResult> ChangeAsync(Guid subscriptionId, Func<Task<ChangeRequestResult>> request, CancellationToken ct)
     {

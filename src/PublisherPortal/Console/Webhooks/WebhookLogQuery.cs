@@ -23,18 +23,7 @@ public sealed record WebhookDeliveryRow
     public DateTimeOffset? ProcessedAt { get; init; }
     public string? ProcessDetail { get; init; }
 
-    public bool CanProcessAgain => Result == DeliveryResults.Accepted && ProcessingState == "Failed";
-}
-
-/// <summary>The values of webhook_deliveries.result (0001_initial.sql).</summary>
-public static class DeliveryResults
-{
-    public const string Accepted = "Accepted";
-    public const string Duplicate = "Duplicate";
-    public const string Unauthorized = "Unauthorized";
-    public const string Malformed = "Malformed";
-
-    public static readonly IReadOnlyList<string> All = [Accepted, Duplicate, Unauthorized, Malformed];
+    public bool CanProcessAgain => Result == DeliveryResults.Accepted && ProcessingState == ProcessingStates.Failed;
 }
 
 public sealed record WebhookLogFilter
