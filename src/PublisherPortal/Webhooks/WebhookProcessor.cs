@@ -200,7 +200,7 @@ public sealed partial class WebhookProcessor(
         return outcome;
     }
 
-    private async Task<(string, string, bool)> RecordStaleAsync(
+    private async Task<(string State, string Detail, bool Acknowledgement)> RecordStaleAsync(
         SubscriptionRecord current, MarketplaceOperation operation, DateTimeOffset last, DbConnection connection, DbTransaction tx, CancellationToken ct)
     {
         var detail = $"stale: {operation.Action} of {operation.TimeStamp:O} is older than the last applied change ({last:O})";
@@ -208,7 +208,7 @@ public sealed partial class WebhookProcessor(
         return (ProcessingStates.Stale, detail, false);
     }
 
-    private async Task<(string, string, bool)> ActAsync(
+    private async Task<(string State, string Detail, bool Acknowledgement)> ActAsync(
         WebhookDeliveryRecord delivery,
         MarketplaceOperation operation,
         MarketplaceOperation confirmed,
@@ -306,7 +306,7 @@ public sealed partial class WebhookProcessor(
     /// Records the decision on a change that awaits our answer and queues the answer in the same transaction, so a
     /// decision can never exist without its acknowledgement, nor be made twice.
     /// </summary>
-    private async Task<(string, string, bool)> DecideAsync(
+    private async Task<(string State, string Detail, bool Acknowledgement)> DecideAsync(
         WebhookDeliveryRecord delivery,
         MarketplaceOperation operation,
         SubscriptionRecord current,
