@@ -122,6 +122,16 @@ public sealed class ConsoleSubscriptionQueryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_empty_database_gives_empty_answers_not_errors()
+    {
+        var page = await _query.PageAsync(new SubscriptionPageRequest(new SubscriptionFilter()));
+
+        Assert.Equal(0, page.TotalCount);
+        Assert.Empty(await _query.CountByStatusAsync(new SubscriptionFilter()));
+        Assert.Empty(await _query.OffersAndPlansAsync());
+    }
+
+    [Fact]
     public async Task Offers_and_plans_list_those_in_use_and_those_in_the_catalogue_once_each()
     {
         await ConsoleSeed.SubscriptionAsync(_db, offerId: "insights-saas", planId: "team");

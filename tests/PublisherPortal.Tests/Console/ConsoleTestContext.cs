@@ -67,8 +67,10 @@ public abstract class ConsoleTestContext : PortalTestContext, IAsyncLifetime
         Services.AddConsoleServices();
     }
 
+    // MudBlazor's services dispose only asynchronously, so the context is disposed here, before xunit's synchronous Dispose.
     async Task IAsyncLifetime.DisposeAsync()
     {
+        await base.DisposeAsync();
         await Emulator.DisposeAsync();
         await Db.DisposeAsync();
     }

@@ -63,7 +63,15 @@ public sealed partial class PlanCatalog(
         public DateTimeOffset RefreshedAt { get; init; }
     }
 
-    private sealed record PlanUsage(string OfferId, string PlanId, long SubscriptionCount, long SeatCount);
+    // Init properties, not a positional record: on an empty result SQLite reports no column types, and Dapper's
+    // constructor matching then fails where property mapping does not.
+    private sealed record PlanUsage
+    {
+        public string OfferId { get; init; } = "";
+        public string PlanId { get; init; } = "";
+        public long SubscriptionCount { get; init; }
+        public long SeatCount { get; init; }
+    }
 
     public async Task<IReadOnlyList<CataloguePlan>> ListAsync(CancellationToken ct = default)
     {
