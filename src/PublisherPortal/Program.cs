@@ -1,5 +1,6 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
+using PublisherPortal.Components.Layout;
 using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDemoMode();          // no configuration: the emulator plays the marketplace and Entra ID, in-process
 builder.AddPortalData();
+builder.AddSharedDataProtection();   // keys in the database: any instance honours any instance's cookies
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddWebhooks();
@@ -31,6 +33,7 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseStaticFiles();
+app.UsePortalAssets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -83,7 +83,9 @@ public static class DemoMode
         // Trust exactly the emulator's certificate, nothing machine-wide.
         builder.Services.AddHttpClient(TrustingClientName).ConfigurePrimaryHttpMessageHandler(emulator.CreateTrustingHandler);
         builder.Services.Configure<MarketplaceClientOptions>(m => m.PinnedServerCertificate = emulator.TlsCertificate);
-        builder.Services.Configure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, oidc =>
+        // PostConfigure, registered before Identity.Web's: it runs after Identity.Web copies its own options over
+        // (which would reset the handler) and before OpenID Connect's post-configure builds the back channel from it.
+        builder.Services.PostConfigure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, oidc =>
         {
             oidc.BackchannelHttpHandler = emulator.CreateTrustingHandler();
             oidc.RequireHttpsMetadata = true;
