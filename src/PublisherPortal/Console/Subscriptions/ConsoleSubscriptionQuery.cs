@@ -18,7 +18,7 @@ public sealed record SubscriptionFilter
     public bool? IsTest { get; init; }
 }
 
-/// <summary>The columns the grid may sort by; each has an index behind it (0001 and 0005_console_indexes).</summary>
+/// <summary>The columns the grid may sort by; each has an index behind it (0001 and 0002_console_indexes).</summary>
 public enum SubscriptionSortColumn
 {
     FirstSeen,

@@ -42,7 +42,7 @@ public sealed record WebhookPayload(long Id, string Body, string Headers);
 
 /// <summary>
 /// Reads the webhook inbox (written by the Webhooks feature) as a log: newest first, one page at a time.
-/// Every filter has an index: result and action (0005_console_indexes), subscription and time (0001).
+/// Every filter has an index: result and action (0002_console_indexes), subscription and time (0001).
 /// </summary>
 public sealed class WebhookLogQuery(PortalDatabase database)
 {

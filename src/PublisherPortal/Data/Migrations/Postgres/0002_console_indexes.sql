@@ -1,4 +1,4 @@
--- Numbered 0005, not 0002: the migrator keys on the number, and the webhooks feature already uses 0002.
+-- PostgreSQL twin of Sqlite/0002_console_indexes.sql (the statements are the same in both dialects).
 -- The operator console's grids: an index behind every sort and filter they offer.
 -- Subscriptions grid: default order is newest first; "recently changed" sorts by updated_at.
 CREATE INDEX IF NOT EXISTS ix_subscriptions_first_seen ON subscriptions (first_seen_at, id);
