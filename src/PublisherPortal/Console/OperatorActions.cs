@@ -106,6 +106,31 @@ public sealed partial class OperatorActions(
             return result;
         });
 
+    /// <summary>Compares every subscription the marketplace lists with ours now, instead of at the next scheduled run.</summary>
+    public Task<ConsoleActionResult> ReconcileAllAsync(ClaimsPrincipal user, CancellationToken ct = default) =>
+        AsOperatorAsync(user, async actor =>
+        {
+            ConsoleActionResult result;
+            try
+            {
+                var run = await reconciler.RunAsync(ReconciliationTriggers.Operator, ct);
+                result = run.Failed == 0
+                    ? new ConsoleActionResult.Done($"Reconciled {run.Checked} subscriptions: {run.Added} new, {run.Corrected} corrected, {run.Skipped} left to a change in flight.")
+                    : new ConsoleActionResult.Failed($"Reconciled {run.Checked} subscriptions; {run.Failed} could not be checked. See the portal's logs.");
+            }
+            catch (Exception e) when (IsMarketplaceTrouble(e, ct))
+            {
+                Log.ActionFailed(logger, "ReconcileAll", "all", e.Message);
+                result = new ConsoleActionResult.Failed("The marketplace did not answer. Nothing changed; try again in a minute.");
+            }
+
+            await audit.RecordAsync(actor.Actor, "ReconcileAll", null, null, Outcome(result), ct);
+            return result;
+        });
+
+    /// <summary>When the reconciler last compared us with the marketplace, for the subscriptions page.</summary>
+    public Task<ReconciliationRun?> LastReconciliationAsync(CancellationToken ct = default) => reconciler.LastRunAsync(ct);
+
     /// <summary>Asks the marketplace about one of our operations now instead of at its next scheduled poll.</summary>
     public Task<ConsoleActionResult> CheckOperationNowAsync(ClaimsPrincipal user, Guid operationId, CancellationToken ct = default) =>
         AsOperatorAsync(user, async actor =>
