@@ -59,10 +59,16 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
         await using var browser = await LaunchAsync();
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
         await SignInAsync(page, "olivia", "console/subscriptions?status=Subscribed&plan=team");
+
+        // Whatever the portal heard so far, the marketplace's list is the truth: bring every subscription in first.
+        await page.Locator("[data-testid=reconcile-all]").ClickAsync();
+        await page.Locator("[data-testid=action-answer]").WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        await page.Locator("[data-testid=subscriptions-grid] tbody tr a").First.WaitForAsync();
         await page.Locator("[data-testid=subscriptions-grid] tbody tr a").First.ClickAsync();
         await page.WaitForSelectorAsync("[data-testid=change-seats]");
+        await WaitForInteractiveAsync(page);
 
-        var seats = page.Locator("[data-testid=seats-input] input");
+        var seats = page.Locator("input[data-testid=seats-input]");
         var current = int.Parse(await seats.InputValueAsync(), System.Globalization.CultureInfo.InvariantCulture);
         await seats.FillAsync((current + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         await seats.BlurAsync();
@@ -124,7 +130,15 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
         await page.GotoAsync(BaseUrl!.TrimEnd('/') + "/" + path);
         await page.Locator($"[data-identity={identity}]").ClickAsync();
         await page.WaitForURLAsync(url => url.StartsWith(BaseUrl!.TrimEnd('/'), StringComparison.Ordinal) && !url.Contains("signin", StringComparison.Ordinal));
+        await WaitForInteractiveAsync(page);
+    }
+
+    // The page is prerendered and then becomes interactive over the circuit; a click before that is lost.
+    private static async Task WaitForInteractiveAsync(IPage page)
+    {
         await page.WaitForSelectorAsync("h1");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.WaitForTimeoutAsync(1500);
     }
 
     private static string Shot(string name)
