@@ -27,7 +27,7 @@ public abstract record InboxOutcome
 public sealed partial class WebhookInbox(
     WebhookTokenValidator validator,
     WebhookDeliveryStore deliveries,
-    PortalDatabase database,
+    InboxWriter inbox,
     WorkSignals signals,
     TimeProvider time,
     ILogger<WebhookInbox> logger)
@@ -72,10 +72,7 @@ public sealed partial class WebhookInbox(
             return new InboxOutcome.Malformed(malformedId, reason);
         }
 
-        await using var connection = await database.OpenAsync(ct);
-        await using var tx = await database.BeginWriteAsync(connection, ct);
-        var (result, deliveryId) = await deliveries.InsertAcceptedOrDuplicateAsync(delivery, connection, tx, ct);
-        await tx.CommitAsync(ct);
+        var (result, deliveryId) = await inbox.WriteAsync(delivery, ct);
 
         if (result == DeliveryResults.Duplicate)
         {

@@ -45,6 +45,7 @@ public static class WebhooksExtensions
         services.TryAddSingleton<WorkerIdentity>();
         services.TryAddSingleton<ISeatUsage, UnknownSeatUsage>();
         services.TryAddSingleton<ChangeDecider>();
+        services.TryAddSingleton<InboxWriter>();
         services.TryAddSingleton<WebhookInbox>();
         services.TryAddSingleton<Reconciler>();
 

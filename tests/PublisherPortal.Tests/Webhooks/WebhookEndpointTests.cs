@@ -1,5 +1,5 @@
 using System.Net;
-using Marketplace.Emulator.Identity;
+using Marketplace.Emulator;
 using PublisherPortal.Data;
 
 namespace PublisherPortal.Tests.Webhooks;

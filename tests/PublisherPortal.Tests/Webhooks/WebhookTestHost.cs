@@ -51,7 +51,7 @@ public sealed class WebhookTestHost : IAsyncDisposable
     /// </summary>
     public static async Task<WebhookTestHost> StartAsync(
         RunningEmulator emulator,
-        string databaseFile,
+        PortalDatabase database,
         IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? services = null,
         bool receiveWebhooks = true)
@@ -81,7 +81,7 @@ public sealed class WebhookTestHost : IAsyncDisposable
 
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddSingleton(emulator);
-        builder.Services.AddSingleton(new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={databaseFile}"));
+        builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SubscriptionStore>();
         builder.Services.AddSingleton<OperationStore>();
@@ -144,11 +144,17 @@ public sealed class WebhookTestHost : IAsyncDisposable
     }
 
     /// <summary>A customer buys and the portal activates: Subscribed in the marketplace and here.</summary>
-    public async Task<Guid> ActiveSubscriptionAsync(RunningEmulator emulator, string planId = "team", int? quantity = 5, string offerId = EmulatorCatalogue.InsightsOffer)
+    public async Task<Guid> ActiveSubscriptionAsync(
+        RunningEmulator emulator, string planId = "team", int? quantity = 5, string offerId = EmulatorCatalogue.InsightsOffer, bool recordHere = true)
     {
         var purchase = await emulator.Simulator.PurchaseAsync(new PurchaseRequest { OfferId = offerId, PlanId = planId, Quantity = quantity });
         await Marketplace.ActivateAsync(purchase.SubscriptionId, new ActivationRequest(planId, quantity), Guid.NewGuid());
         var subscription = await Marketplace.GetSubscriptionAsync(purchase.SubscriptionId, Guid.NewGuid());
+        if (!recordHere)
+        {
+            return purchase.SubscriptionId;
+        }
+
         await using var connection = await Database.OpenAsync();
         await using var tx = await Database.BeginWriteAsync(connection);
         await Subscriptions.RecordFromMarketplaceAsync(subscription, connection, tx);
@@ -175,6 +181,13 @@ public sealed class WebhookTestHost : IAsyncDisposable
             FROM webhook_deliveries ORDER BY id
             """)).AsList();
     }
+
+    /// <summary>Waits until the delivery of <paramref name="operationId"/> has left Pending (applied, refused, stale, …).</summary>
+    public Task<WebhookDeliveryRecord> ProcessedAsync(Guid operationId, TimeSpan? within = null) =>
+        Eventually.HoldsAsync(
+            async () => (await DeliveriesAsync()).FirstOrDefault(d => d.OperationId == operationId && d.Result == DeliveryResults.Accepted),
+            d => d is not null && d.ProcessingState != ProcessingStates.Pending,
+            $"delivery of {operationId} processed", within)!;
 
     public Task<AcknowledgementRecord?> AcknowledgementAsync(Guid operationId) =>
         Services.GetRequiredService<AcknowledgementStore>().FindByOperationAsync(operationId);
@@ -220,7 +233,8 @@ public sealed class WebhookScenario : IAsyncDisposable
 
     public RunningEmulator Emulator { get; }
     public MarketplaceSimulator Simulator => Emulator.Simulator;
-    public string DatabaseFile => _database.FilePath;
+    /// <summary>The scenario's database (SQLite file or PostgreSQL, as TestDatabase decides); every instance shares it.</summary>
+    public PortalDatabase Database => _database.Database;
 
     public static async Task<WebhookScenario> StartAsync(Action<EmulatorOptions>? configure = null)
     {
@@ -238,7 +252,7 @@ public sealed class WebhookScenario : IAsyncDisposable
     public async Task<WebhookTestHost> StartPortalAsync(
         IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool receiveWebhooks = true)
     {
-        var host = await WebhookTestHost.StartAsync(Emulator, DatabaseFile, settings, services, receiveWebhooks);
+        var host = await WebhookTestHost.StartAsync(Emulator, Database, settings, services, receiveWebhooks);
         _hosts.Add(host);
         return host;
     }
