@@ -4,6 +4,7 @@ using PublisherPortal.Components.Layout;
 using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
+using PublisherPortal.Finance;
 using PublisherPortal.Identity;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
@@ -17,6 +18,7 @@ builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddWebhooks();
 builder.AddConsole();
+builder.AddFinance();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -41,6 +43,7 @@ app.UseAntiforgery();
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
+app.MapFinanceEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
