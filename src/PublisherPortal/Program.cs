@@ -1,6 +1,7 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
 using PublisherPortal.Components.Layout;
+using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Finance;
@@ -16,6 +17,7 @@ builder.AddSharedDataProtection();   // keys in the database: any instance honou
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddWebhooks();
+builder.AddConsole();
 builder.AddFinance();
 
 builder.Services.AddMudServices();
