@@ -1,6 +1,7 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
 using PublisherPortal.Components.Layout;
+using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Finance;
@@ -16,8 +17,9 @@ builder.AddPortalData();
 builder.AddSharedDataProtection();   // keys in the database: any instance honours any instance's cookies
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
-builder.AddFinance();
 builder.AddWebhooks();
+builder.AddConsole();
+builder.AddFinance();
 builder.AddHealth();
 
 builder.Services.AddMudServices();
@@ -42,8 +44,8 @@ app.UseAntiforgery();
 
 app.MapHealthEndpoints();   // /healthz liveness, /healthz/ready readiness
 app.MapAccountEndpoints();
-app.MapFinanceEndpoints();
 app.MapWebhookEndpoints();
+app.MapFinanceEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
