@@ -44,8 +44,8 @@ public static class Durations
     public static string Describe(TimeSpan span)
     {
         var s = span.Duration();
-        var text = s.TotalDays >= 1 ? $"{(int)s.TotalDays} d {s.Hours} h"
-            : s.TotalHours >= 1 ? $"{(int)s.TotalHours} h {s.Minutes} min"
+        var text = s.TotalDays >= 1 ? (s.Hours == 0 ? $"{(int)s.TotalDays} d" : $"{(int)s.TotalDays} d {s.Hours} h")
+            : s.TotalHours >= 1 ? (s.Minutes == 0 ? $"{(int)s.TotalHours} h" : $"{(int)s.TotalHours} h {s.Minutes} min")
             : s.TotalMinutes >= 1 ? $"{(int)s.TotalMinutes} min"
             : $"{(int)s.TotalSeconds} s";
         return span < TimeSpan.Zero ? "-" + text : text;

@@ -93,7 +93,7 @@ public sealed class WebhookCheck(PortalDatabase database, IOptions<HealthOptions
             new("Last rejected", lastRejected is null ? "never"
                 : $"{Durations.Time(lastRejected.ReceivedAt)}: {lastRejected.Result} — {lastRejected.RejectReason ?? "no reason recorded"}"),
             new("Last 24 hours", tally),
-            new("Refused for authentication", $"{authShare:P0} of {total}"),
+            new("Refused for authentication", $"{Percent(authShare)} of {total}"),
         };
         if (failedProcessing > 0)
         {
@@ -117,7 +117,7 @@ public sealed class WebhookCheck(PortalDatabase database, IOptions<HealthOptions
 
         if (refusedForAuth + Count(DeliveryResults.Malformed) > 0 || failedProcessing > 0)
         {
-            return new(Key, Title, HealthState.Warning, $"Last accepted {lastAcceptedText}; {tally}; {authShare:P0} refused for authentication", now, details);
+            return new(Key, Title, HealthState.Warning, $"Last accepted {lastAcceptedText}; {tally}; {Percent(authShare)} refused for authentication", now, details);
         }
 
         if (subscribed > 0 && (lastAccepted is null || now - lastAccepted.ReceivedAt >= settings.WebhookQuietAfter))
@@ -130,6 +130,8 @@ public sealed class WebhookCheck(PortalDatabase database, IOptions<HealthOptions
 
         return new(Key, Title, HealthState.Healthy, $"Last accepted {lastAcceptedText}; {tally}", now, details);
     }
+
+    private static string Percent(double share) => (share * 100).ToString("0", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
     private sealed record ResultCount
     {
