@@ -3,6 +3,7 @@ using PublisherPortal.Components;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Identity;
+using PublisherPortal.Landing;
 using PublisherPortal.Subscriptions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddDemoMode();          // no configuration: the emulator plays the mark
 builder.AddPortalData();
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
+builder.AddLanding();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
