@@ -64,3 +64,25 @@ public static class DataRegions
 
     public static string NameOf(string? id) => All.FirstOrDefault(r => r.Id == id).Name ?? id ?? "not chosen";
 }
+
+public static class AccountSetupDefaults
+{
+    /// <summary>
+    /// First answers for the form, from what the marketplace told us about the beneficiary, so most customers only
+    /// check and continue.
+    /// </summary>
+    public static AccountSetup PrefillFrom(Data.SubscriptionRecord subscription, Identity.CurrentUser user)
+    {
+        var email = subscription.BeneficiaryEmail ?? user.Email ?? "";
+        var domain = email.Contains('@') ? email[(email.IndexOf('@') + 1)..] : "";
+        var organisation = domain.Split('.', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+        var isBeneficiary = string.Equals(user.Email, subscription.BeneficiaryEmail, StringComparison.OrdinalIgnoreCase);
+        return new AccountSetup
+        {
+            OrganisationName = organisation.Length > 0 ? char.ToUpperInvariant(organisation[0]) + organisation[1..] : "",
+            AdminName = isBeneficiary && user.DisplayName != "unknown" ? user.DisplayName : "",
+            AdminEmail = email,
+            DataRegion = DataRegions.Default,
+        };
+    }
+}

@@ -86,9 +86,9 @@ public sealed class LandingStore(PortalDatabase database, TimeProvider time)
     {
         await using var connection = await database.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE subscriptions SET wizard_step = @confirmPlan
+            UPDATE subscriptions SET wizard_step = @activate
             WHERE id = @subscriptionId AND wizard_step = @activating
-            """, new { subscriptionId, confirmPlan = (int)WizardStep.ConfirmPlan, activating = (int)WizardStep.Activating }, cancellationToken: ct));
+            """, new { subscriptionId, activate = (int)WizardStep.Activate, activating = (int)WizardStep.Activating }, cancellationToken: ct));
     }
 
     public Task MarkDoneAsync(Guid subscriptionId, DbConnection connection, DbTransaction tx, CancellationToken ct) =>

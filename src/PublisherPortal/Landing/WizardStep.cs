@@ -9,8 +9,9 @@ public enum WizardStep
     Review = 0,
     Setup = 1,
     ConfirmPlan = 2,
+    Activate = 3,
 
     /// <summary>Claimed by one activation: a second click or tab finds the claim and does not activate again.</summary>
-    Activating = 3,
-    Done = 4,
+    Activating = 4,
+    Done = 5,
 }
