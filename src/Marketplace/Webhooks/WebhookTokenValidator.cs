@@ -38,11 +38,20 @@ public sealed partial class WebhookTokenValidator
             new OpenIdConnectConfigurationRetriever(),
             new FactoryDocumentRetriever(httpClientFactory))
         {
-            // Entra rolls its keys over with notice; a token signed by a key we have not seen asks for a refresh,
-            // at most this often, so a flood of forged tokens cannot hammer the metadata endpoint.
-            RefreshInterval = TimeSpan.FromMinutes(1),
+            // Our own gate (KeyRefreshInterval) decides how often a refresh may be asked for; the manager must not add its own.
+            RefreshInterval = ConfigurationManager<OpenIdConnectConfiguration>.MinimumRefreshInterval,
         };
     }
+
+    /// <summary>
+    /// Entra rolls its keys over with notice; a token signed by a key we have not seen asks for fresh metadata,
+    /// at most this often, so a flood of forged tokens can neither hammer the metadata endpoint nor slow every request.
+    /// </summary>
+    internal static TimeSpan KeyRefreshInterval { get; } = TimeSpan.FromMinutes(1);
+
+    private static readonly TimeSpan RefreshWait = TimeSpan.FromSeconds(5);
+    private readonly Lock _refreshGate = new();
+    private DateTimeOffset _lastKeyRefresh = DateTimeOffset.MinValue;
 
     /// <summary>Validates the raw value of the Authorization header. Never throws for a bad or missing token.</summary>
     public async Task<WebhookTokenValidation> ValidateAsync(string? authorizationHeader, CancellationToken ct = default)
@@ -78,12 +87,13 @@ public sealed partial class WebhookTokenValidator
         TokenValidationResult outcome;
         try
         {
-            outcome = await ValidateWithKeysAsync(token, ct).ConfigureAwait(false);
-            if (outcome.Exception is SecurityTokenSignatureKeyNotFoundException)
+            var metadata = await _metadata.GetConfigurationAsync(ct).ConfigureAwait(false);
+            outcome = await ValidateWithKeysAsync(token, metadata).ConfigureAwait(false);
+            if (outcome.Exception is SecurityTokenSignatureKeyNotFoundException && MayRefreshKeys())
             {
                 // Key rollover: the token names a key we do not hold yet. Fetch the metadata again and retry once.
-                _metadata.RequestRefresh();
-                outcome = await ValidateWithKeysAsync(token, ct).ConfigureAwait(false);
+                var refreshed = await RefreshedMetadataAsync(metadata, ct).ConfigureAwait(false);
+                outcome = await ValidateWithKeysAsync(token, refreshed).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -117,9 +127,52 @@ public sealed partial class WebhookTokenValidator
         return WebhookTokenValidation.Valid(identity);
     }
 
-    private async Task<TokenValidationResult> ValidateWithKeysAsync(string token, CancellationToken ct)
+    private bool MayRefreshKeys()
     {
-        var metadata = await _metadata.GetConfigurationAsync(ct).ConfigureAwait(false);
+        lock (_refreshGate)
+        {
+            var now = _time.GetUtcNow();
+            if (now - _lastKeyRefresh < KeyRefreshInterval)
+            {
+                return false;
+            }
+
+            _lastKeyRefresh = now;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// ConfigurationManager refreshes in the background after RequestRefresh and meanwhile hands out what it has, so we
+    /// ask again until a new configuration object appears (or give up after a few seconds and use the old one).
+    /// Real delays, not TimeProvider ones: this waits for a network fetch, not for a point in business time.
+    /// </summary>
+    private async Task<OpenIdConnectConfiguration> RefreshedMetadataAsync(OpenIdConnectConfiguration stale, CancellationToken ct)
+    {
+        _metadata.RequestRefresh();
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        patience.CancelAfter(RefreshWait);
+        try
+        {
+            while (true)
+            {
+                var current = await _metadata.GetConfigurationAsync(patience.Token).ConfigureAwait(false);
+                if (!ReferenceEquals(current, stale))
+                {
+                    return current;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50), patience.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return stale;
+        }
+    }
+
+    private async Task<TokenValidationResult> ValidateWithKeysAsync(string token, OpenIdConnectConfiguration metadata)
+    {
         var parameters = new TokenValidationParameters
         {
             IssuerSigningKeys = metadata.SigningKeys,
