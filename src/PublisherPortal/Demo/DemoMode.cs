@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Identity.Web;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace PublisherPortal.Demo;
 
@@ -32,7 +34,7 @@ public enum PortalMode
 /// OpenID Connect back channel touch (they refuse http), and http for the sign-in page a browser sees, so nobody clicks
 /// through a certificate warning. Everything else is ordinary configuration pointing at it, so the real-mode code paths run.
 /// </summary>
-public static class DemoMode
+public static partial class DemoMode
 {
     public const string TrustingClientName = "emulator-trusting";
 
@@ -83,20 +85,34 @@ public static class DemoMode
         // Trust exactly the emulator's certificate, nothing machine-wide.
         builder.Services.AddHttpClient(TrustingClientName).ConfigurePrimaryHttpMessageHandler(emulator.CreateTrustingHandler);
         builder.Services.Configure<MarketplaceClientOptions>(m => m.PinnedServerCertificate = emulator.TlsCertificate);
-        builder.Services.Configure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, oidc =>
+        // PostConfigure, not Configure: the OpenID Connect handler builds its back-channel client and configuration
+        // manager from options already configured, so a handler set in Configure never reached the metadata download
+        // (measured: "UntrustedRoot" on the first sign-in). Setting all three here puts the pinned handler on every
+        // back-channel call: metadata, keys and the code redemption.
+        builder.Services.PostConfigure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, oidc =>
         {
-            oidc.BackchannelHttpHandler = emulator.CreateTrustingHandler();
             oidc.RequireHttpsMetadata = true;
+            oidc.BackchannelHttpHandler = emulator.CreateTrustingHandler();
+            oidc.Backchannel = new HttpClient(oidc.BackchannelHttpHandler) { Timeout = oidc.BackchannelTimeout };
+            oidc.MetadataAddress ??= oidc.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
+            oidc.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+                oidc.MetadataAddress,
+                new OpenIdConnectConfigurationRetriever(),
+                new HttpDocumentRetriever(oidc.Backchannel) { RequireHttps = true });
         });
         builder.Services.Configure<AadIssuerValidatorOptions>(v => v.HttpClientName = TrustingClientName);
         return builder;
     }
 
     /// <summary>Once the portal listens, tell the emulator where our landing page and webhook are.</summary>
-    private sealed class DemoEmulatorBinding(RunningEmulator emulator, IServer server, IHostApplicationLifetime lifetime) : IHostedService
+    private sealed partial class DemoEmulatorBinding(
+        RunningEmulator emulator, IServer server, IHostApplicationLifetime lifetime, ILogger<DemoEmulatorBinding> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            // With ports set to 0 nobody else can know where the emulator listens: browser tests and people read it here.
+            LogEmulatorAddresses(logger, emulator.HttpsBaseUri, emulator.HttpBaseUri);
+
             lifetime.ApplicationStarted.Register(() =>
             {
                 var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
@@ -113,5 +129,8 @@ public static class DemoMode
         }
 
         public async Task StopAsync(CancellationToken cancellationToken) => await emulator.DisposeAsync();
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Demo emulator listening: https {HttpsBase} and http {HttpBase} (controls at {HttpBase}emulator)")]
+        private static partial void LogEmulatorAddresses(ILogger logger, Uri httpsBase, Uri httpBase);
     }
 }
