@@ -1,7 +1,6 @@
 using Marketplace;
 using Marketplace.Emulator;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using PublisherPortal.Data;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
@@ -30,8 +29,9 @@ public static class LandingServices
     {
         services.AddLogging();
         services.AddSingleton(db.Database);
-        services.AddSingleton<TimeProvider>(db.Time);
-        services.AddSingleton<FakeTimeProvider>(db.Time);
+        // The system clock: the marketplace client's retry and Retry-After waits run on it, and nothing here advances
+        // a fake one (a fake clock hung the unavailable-marketplace test).
+        services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<OperationStore>();
         services.AddSingleton<AuditLog>();
