@@ -1,18 +1,26 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
+using PublisherPortal.Components.Layout;
+using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
+using PublisherPortal.Finance;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
 using PublisherPortal.Subscriptions;
+using PublisherPortal.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDemoMode();          // no configuration: the emulator plays the marketplace and Entra ID, in-process
 builder.AddPortalData();
+builder.AddSharedDataProtection();   // keys in the database: any instance honours any instance's cookies
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
 builder.AddLanding();
+builder.AddWebhooks();
+builder.AddConsole();
+builder.AddFinance();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -29,12 +37,15 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseStaticFiles();
+app.UsePortalAssets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
+app.MapWebhookEndpoints();
+app.MapFinanceEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

@@ -145,17 +145,3 @@ internal sealed class EmulatorTokens(RsaSecurityKey signingKey, EmulatorOptions 
     }
 
 }
-
-/// <summary>Ways to spoil a webhook token, so the publisher's validator can be shown refusing each one.</summary>
-public sealed record WebhookTokenOverrides
-{
-    public string? Issuer { get; init; }
-    public string? Audience { get; init; }
-    public string? TenantId { get; init; }
-    /// <summary>Sets both appid and azp unless <see cref="Azp"/> is given.</summary>
-    public string? AppId { get; init; }
-    public string? Azp { get; init; }
-    public DateTimeOffset? IssuedAt { get; init; }
-    public TimeSpan? Lifetime { get; init; }
-    public bool SignWithUnknownKey { get; init; }
-}

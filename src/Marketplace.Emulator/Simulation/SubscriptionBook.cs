@@ -130,6 +130,7 @@ internal sealed partial class SubscriptionBook
         {
             SettleDue();
             var subscription = RequireSubscription(subscriptionId);
+            RequireNoPendingOperation(subscription.Id);
             var refusal = CheckChange(subscription, planId, quantity, checkCustomerPermission: false);
             if (refusal is not null)
             {

@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Identity.Web;
-using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace PublisherPortal.Demo;
 
@@ -85,20 +83,12 @@ public static partial class DemoMode
         // Trust exactly the emulator's certificate, nothing machine-wide.
         builder.Services.AddHttpClient(TrustingClientName).ConfigurePrimaryHttpMessageHandler(emulator.CreateTrustingHandler);
         builder.Services.Configure<MarketplaceClientOptions>(m => m.PinnedServerCertificate = emulator.TlsCertificate);
-        // PostConfigure, not Configure: the OpenID Connect handler builds its back-channel client and configuration
-        // manager from options already configured, so a handler set in Configure never reached the metadata download
-        // (measured: "UntrustedRoot" on the first sign-in). Setting all three here puts the pinned handler on every
-        // back-channel call: metadata, keys and the code redemption.
+        // PostConfigure, registered before Identity.Web's: it runs after Identity.Web copies its own options over
+        // (which would reset the handler) and before OpenID Connect's post-configure builds the back channel from it.
         builder.Services.PostConfigure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, oidc =>
         {
-            oidc.RequireHttpsMetadata = true;
             oidc.BackchannelHttpHandler = emulator.CreateTrustingHandler();
-            oidc.Backchannel = new HttpClient(oidc.BackchannelHttpHandler) { Timeout = oidc.BackchannelTimeout };
-            oidc.MetadataAddress ??= oidc.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
-            oidc.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
-                oidc.MetadataAddress,
-                new OpenIdConnectConfigurationRetriever(),
-                new HttpDocumentRetriever(oidc.Backchannel) { RequireHttps = true });
+            oidc.RequireHttpsMetadata = true;
         });
         builder.Services.Configure<AadIssuerValidatorOptions>(v => v.HttpClientName = TrustingClientName);
         return builder;

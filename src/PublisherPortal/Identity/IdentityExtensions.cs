@@ -22,8 +22,9 @@ public static class IdentityExtensions
 
         builder.Services.Configure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, options =>
         {
-            // Entra app roles arrive in the "roles" claim; name the user by their sign-in name.
-            options.TokenValidationParameters.RoleClaimType = "roles";
+            // Identity.Web maps the token's "roles" claim to ClaimTypes.Role (as it does against real Entra ID):
+            // roles are read from that type, so the same check works in both modes.
+            options.TokenValidationParameters.RoleClaimType = ClaimTypes.Role;
             options.TokenValidationParameters.NameClaimType = "preferred_username";
         });
 
