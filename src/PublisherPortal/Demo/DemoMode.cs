@@ -56,6 +56,7 @@ public static partial class DemoMode
         var emulator = EmulatorHost.StartAsync(emulatorOptions).GetAwaiter().GetResult();
         builder.Services.AddSingleton(emulator);
         builder.Services.AddHostedService<DemoEmulatorBinding>();
+        builder.Services.AddHostedService<DemoSeeder>();
 
         var o = emulator.Options;
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
