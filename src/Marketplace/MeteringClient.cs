@@ -52,7 +52,7 @@ public sealed partial class MeteringClient(
             var accepted = conflict?.AdditionalInfo?.AcceptedMessage
                 ?? throw new MarketplaceException(answer.Status, conflict?.Code ?? "Conflict",
                     conflict?.Message ?? "The marketplace answered 409 without the accepted event.", answer.RequestId, answer.Body);
-            return accepted with { Status = UsageEventStatus.Duplicate, Error = conflict with { AdditionalInfo = null } };
+            return accepted with { Status = UsageEventStatus.Duplicate, Error = conflict! with { AdditionalInfo = null } };
         }
 
         return Read<UsageEventResult>(answer) ?? throw InvalidResponse(answer, null);
