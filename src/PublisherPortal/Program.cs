@@ -4,6 +4,7 @@ using PublisherPortal.Components.Layout;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Identity;
+using PublisherPortal.Metering;
 using PublisherPortal.Subscriptions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ builder.AddDemoMode();          // no configuration: the emulator plays the mark
 builder.AddPortalData();
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
+builder.AddMetering();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -35,6 +37,7 @@ app.UseAntiforgery();
 
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
+app.MapMeteringEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
