@@ -55,7 +55,7 @@ await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
             SubscriptionId = subscriptions[i % subscriptions.Length],
             Dimension = "reports-generated",
             Quantity = 1 + (i % 7) * 0.5m,
-            OccurredAt = now.AddHours(-1 - (i % 20)).AddSeconds(i % 3600).ToString("O", CultureInfo.InvariantCulture),
+            OccurredAt = now.AddHours(-1 - (i / subscriptions.Length % 20)).AddSeconds(i % 3600).ToString("O", CultureInfo.InvariantCulture),
             IdempotencyKey = "bench-" + i.ToString(CultureInfo.InvariantCulture),
         };
         if (await intake.RecordAsync("key:bench", report) is not IntakeOutcome.Recorded)
