@@ -1,18 +1,25 @@
 using MudBlazor.Services;
 using PublisherPortal.Components;
 using PublisherPortal.Components.Layout;
+using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
+using PublisherPortal.Finance;
 using PublisherPortal.Identity;
 using PublisherPortal.Metering;
 using PublisherPortal.Subscriptions;
+using PublisherPortal.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDemoMode();          // no configuration: the emulator plays the marketplace and Entra ID, in-process
 builder.AddPortalData();
+builder.AddSharedDataProtection();   // keys in the database: any instance honours any instance's cookies
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
+builder.AddWebhooks();
+builder.AddConsole();
+builder.AddFinance();
 builder.AddMetering();
 
 builder.Services.AddMudServices();
@@ -37,6 +44,8 @@ app.UseAntiforgery();
 
 app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
+app.MapWebhookEndpoints();
+app.MapFinanceEndpoints();
 app.MapMeteringEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -5,7 +5,8 @@ using Dapper;
 namespace PublisherPortal.Data;
 
 /// <summary>
-/// Applies the numbered SQL files under Data/Migrations/{provider} in order and records each in schema_migrations.
+/// Applies the numbered SQL files under Data/Migrations/{provider} in order and records each by file name in
+/// schema_migrations (by name, so features developed side by side may share a number without one hiding the other).
 /// Safe to run twice and from several instances: PostgreSQL serialises start-ups with an advisory lock,
 /// SQLite with its write lock (BEGIN IMMEDIATE).
 /// </summary>
@@ -32,11 +33,11 @@ public sealed partial class Migrator(PortalDatabase database, TimeProvider time,
             await connection.ExecuteAsync(database.Sql(
                 sqlite: """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
+                        name TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at TEXT NOT NULL)
                     """,
                 postgres: """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)
+                        name TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL)
                     """));
 
             var applied = 0;
@@ -44,7 +45,7 @@ public sealed partial class Migrator(PortalDatabase database, TimeProvider time,
             {
                 await using var tx = await database.BeginWriteAsync(connection, ct);
                 var already = await connection.ExecuteScalarAsync<long>(
-                    "SELECT COUNT(*) FROM schema_migrations WHERE version = @version", new { version }, tx);
+                    "SELECT COUNT(*) FROM schema_migrations WHERE name = @name", new { name }, tx);
                 if (already > 0)
                 {
                     await tx.RollbackAsync(ct);
@@ -85,7 +86,8 @@ public sealed partial class Migrator(PortalDatabase database, TimeProvider time,
                 using var reader = new StreamReader(stream);
                 return (version, file, reader.ReadToEnd());
             })
-            .OrderBy(s => s.version);
+            .OrderBy(s => s.version)
+            .ThenBy(s => s.file, StringComparer.Ordinal);
     }
 
     private static partial class Log

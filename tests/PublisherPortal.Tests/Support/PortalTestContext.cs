@@ -13,6 +13,8 @@ public abstract class PortalTestContext : BunitContext
 {
     protected PortalTestContext()
     {
+        // Pages query a real database; on a loaded 2-core CI machine one second is not always enough for that.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(15);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(TimeProvider.System);

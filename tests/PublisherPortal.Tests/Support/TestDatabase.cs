@@ -1,49 +1,92 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using PublisherPortal.Data;
 
 namespace PublisherPortal.Tests.Support;
 
-/// <summary>A real SQLite file per test, migrated, deleted afterwards.</summary>
+/// <summary>
+/// A real, migrated database per test, removed afterwards: a SQLite file by default, or a fresh PostgreSQL database
+/// when PORTAL_TEST_PROVIDER=Postgres (server from PORTAL_TEST_POSTGRES, an admin connection string).
+/// The same tests run against both engines that way; .ci/run runs them twice.
+/// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private readonly string _folder;
+    private readonly string? _folder;
+    private readonly string? _postgresName;
 
-    private TestDatabase(string folder, PortalDatabase database, FakeTimeProvider time)
+    private TestDatabase(PortalDatabase database, FakeTimeProvider time, string? folder, string? postgresName)
     {
-        _folder = folder;
         Database = database;
         Time = time;
+        _folder = folder;
+        _postgresName = postgresName;
     }
 
     public PortalDatabase Database { get; }
     public FakeTimeProvider Time { get; }
-    public string FilePath => Path.Combine(_folder, "portal.db");
+
+    /// <summary>The SQLite file (null on PostgreSQL).</summary>
+    public string? FilePath => _folder is null ? null : Path.Combine(_folder, "portal.db");
+
+    public static DatabaseProvider Provider =>
+        string.Equals(Environment.GetEnvironmentVariable("PORTAL_TEST_PROVIDER"), "Postgres", StringComparison.OrdinalIgnoreCase)
+            ? DatabaseProvider.Postgres
+            : DatabaseProvider.Sqlite;
 
     public static async Task<TestDatabase> CreateAsync()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var database = new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(folder, "portal.db")}");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
-        await new Migrator(database, time, NullLogger<Migrator>.Instance).ApplyAsync();
-        return new TestDatabase(folder, database, time);
+        TestDatabase db;
+        if (Provider == DatabaseProvider.Postgres)
+        {
+            var admin = Environment.GetEnvironmentVariable("PORTAL_TEST_POSTGRES")
+                ?? throw new InvalidOperationException("PORTAL_TEST_PROVIDER=Postgres needs PORTAL_TEST_POSTGRES (an admin connection string).");
+            var name = "portal_t_" + Guid.NewGuid().ToString("N");
+            await using (var connection = new NpgsqlConnection(admin))
+            {
+                await connection.OpenAsync();
+                await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+                await create.ExecuteNonQueryAsync();
+            }
+
+            var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name };
+            db = new TestDatabase(new PortalDatabase(DatabaseProvider.Postgres, builder.ToString()), time, null, name);
+        }
+        else
+        {
+            var folder = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(folder);
+            db = new TestDatabase(new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(folder, "portal.db")}"), time, folder, null);
+        }
+
+        await db.CreateMigrator().ApplyAsync();
+        return db;
     }
 
     public Migrator CreateMigrator() => new(Database, Time, NullLogger<Migrator>.Instance);
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (_postgresName is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            var admin = Environment.GetEnvironmentVariable("PORTAL_TEST_POSTGRES")!;
+            await using var connection = new NpgsqlConnection(admin);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_postgresName} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+            return;
+        }
+
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
-            Directory.Delete(_folder, recursive: true);
+            Directory.Delete(_folder!, recursive: true);
         }
         catch (IOException)
         {
             // A file still held open is left for the OS temp cleaner; the test's result does not depend on it.
         }
-
-        return ValueTask.CompletedTask;
     }
 }
