@@ -7,6 +7,7 @@ using PublisherPortal.Demo;
 using PublisherPortal.Finance;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
+using PublisherPortal.Metering;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
 
@@ -21,6 +22,7 @@ builder.AddLanding();
 builder.AddWebhooks();
 builder.AddConsole();
 builder.AddFinance();
+builder.AddMetering();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -46,6 +48,7 @@ app.MapHealthChecks("/healthz").AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();
+app.MapMeteringEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
