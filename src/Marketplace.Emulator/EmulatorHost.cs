@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Marketplace.Emulator.Control;
 using Marketplace.Emulator.Fulfillment;
 using Marketplace.Emulator.Identity;
+using Marketplace.Emulator.Metering;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -34,7 +35,8 @@ public static class EmulatorHost
         var tokens = new EmulatorTokens(signingKey, options, addresses, time);
         var book = new SubscriptionBook(options, time, logs.CreateLogger("Marketplace.Emulator.Subscriptions"));
         var webhooks = new WebhookDispatcher(book, tokens, options, time, logs.CreateLogger("Marketplace.Emulator.Webhooks"));
-        var simulator = new MarketplaceSimulator(book, webhooks, tokens, options);
+        var usage = new UsageLedger(book, options, time, logs.CreateLogger("Marketplace.Emulator.Metering"));
+        var simulator = new MarketplaceSimulator(book, webhooks, tokens, options, usage);
         var timers = new OperationTimers(book, time);
 
         // An empty builder: no appsettings, no ASPNETCORE_URLS, nothing of the hosting app leaks in when the portal or a
@@ -56,6 +58,7 @@ public static class EmulatorHost
         var app = builder.Build();
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiGate>());
         app.MapFulfillmentEndpoints(book, options);
+        app.MapMeteringEndpoints(usage);
         app.MapIdentityEndpoints(options, tokens, addresses, time);
         app.MapControlEndpoints(simulator, options);
 
@@ -114,7 +117,7 @@ public sealed class RunningEmulator : IAsyncDisposable
     /// <summary>http://127.0.0.1:q/ — the same routes, for browsers that should see no certificate warning.</summary>
     public Uri HttpBaseUri { get; }
 
-    /// <summary>https://127.0.0.1:p/api/ — fulfillment and operations.</summary>
+    /// <summary>https://127.0.0.1:p/api/ — fulfillment, operations and metering.</summary>
     public Uri ApiBaseUri => new(HttpsBaseUri, "api/");
 
     /// <summary>https://127.0.0.1:p/ — Entra-like: {instance}{tenant}/v2.0/.well-known/openid-configuration.</summary>

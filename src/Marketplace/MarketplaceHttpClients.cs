@@ -10,6 +10,9 @@ public static class MarketplaceHttpClients
     /// <summary>The typed client behind <see cref="IFulfillmentClient"/>.</summary>
     public const string Fulfillment = "Marketplace.Fulfillment";
 
+    /// <summary>The typed client behind <see cref="IMeteringClient"/>.</summary>
+    public const string Metering = "Marketplace.Metering";
+
     /// <summary>MSAL's calls to the Entra token endpoint.</summary>
     public const string Identity = "Marketplace.Identity";
 

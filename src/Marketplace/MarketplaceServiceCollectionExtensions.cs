@@ -9,7 +9,7 @@ namespace Marketplace;
 public static class MarketplaceServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IFulfillmentClient"/>, the MSAL token provider and their HttpClients, with options bound
+    /// Registers <see cref="IFulfillmentClient"/>, <see cref="IMeteringClient"/>, the MSAL token provider and their HttpClients, with options bound
     /// from <paramref name="section"/> (normally the "Marketplace" section) and validated at start-up.
     /// <paramref name="configure"/> runs after binding, for what only code can set (the pinned certificate).
     /// </summary>
@@ -71,6 +71,16 @@ public static class MarketplaceServiceCollectionExtensions
             })
             .ConfigurePrimaryHttpMessageHandler(sp => MarketplaceHttpClients.CreatePrimaryHandler(Settings(sp).PinnedServerCertificate))
             .AddResilienceHandler("Marketplace", (pipeline, context) =>
+                MarketplaceResilience.Configure(pipeline, Settings(context.ServiceProvider)));
+
+        // The metering API shares the host, token and pipeline; its own client so a host can add handlers to one only.
+        services.AddHttpClient<IMeteringClient, MeteringClient>(MarketplaceHttpClients.Metering, (sp, http) =>
+            {
+                http.BaseAddress = MarketplaceClientOptions.WithTrailingSlash(Settings(sp).BaseUri);
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => MarketplaceHttpClients.CreatePrimaryHandler(Settings(sp).PinnedServerCertificate))
+            .AddResilienceHandler("Marketplace.Metering", (pipeline, context) =>
                 MarketplaceResilience.Configure(pipeline, Settings(context.ServiceProvider)));
 
         return services;

@@ -7,6 +7,8 @@ using PublisherPortal.Demo;
 using PublisherPortal.Finance;
 using PublisherPortal.Health;
 using PublisherPortal.Identity;
+using PublisherPortal.Landing;
+using PublisherPortal.Metering;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
 
@@ -17,9 +19,11 @@ builder.AddPortalData();
 builder.AddSharedDataProtection();   // keys in the database: any instance honours any instance's cookies
 builder.AddSubscriptions();
 builder.AddPortalIdentity();
+builder.AddLanding();
 builder.AddWebhooks();
 builder.AddConsole();
 builder.AddFinance();
+builder.AddMetering();
 builder.AddHealth();
 
 builder.Services.AddMudServices();
@@ -46,6 +50,7 @@ app.MapHealthEndpoints();   // /healthz liveness, /healthz/ready readiness
 app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();
+app.MapMeteringEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

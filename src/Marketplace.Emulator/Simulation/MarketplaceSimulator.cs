@@ -14,9 +14,11 @@ public sealed class MarketplaceSimulator
     private readonly WebhookDispatcher _webhooks;
     private readonly EmulatorTokens _tokens;
     private readonly EmulatorOptions _options;
+    private readonly UsageLedger _usage;
 
-    internal MarketplaceSimulator(SubscriptionBook book, WebhookDispatcher webhooks, EmulatorTokens tokens, EmulatorOptions options)
+    internal MarketplaceSimulator(SubscriptionBook book, WebhookDispatcher webhooks, EmulatorTokens tokens, EmulatorOptions options, UsageLedger usage)
     {
+        _usage = usage;
         _book = book;
         _webhooks = webhooks;
         _tokens = tokens;
@@ -57,6 +59,12 @@ public sealed class MarketplaceSimulator
         var (operation, before) = _book.StartReinstate(subscriptionId);
         return Task.FromResult(Deliver(operation, before));
     }
+
+    /// <summary>The usage events the marketplace accepted for a subscription: what the customer is billed for.</summary>
+    public IReadOnlyList<UsageEventResult> AcceptedUsageFor(Guid subscriptionId) => _usage.AcceptedFor(subscriptionId);
+
+    /// <summary>Every usage event received for a subscription, with the status answered (to prove "billed once").</summary>
+    public IReadOnlyList<UsageSubmission> UsageSubmissionsFor(Guid subscriptionId) => _usage.SubmissionsFor(subscriptionId);
 
     public MarketplaceSubscription? Find(Guid subscriptionId) => _book.Find(subscriptionId);
 

@@ -32,7 +32,7 @@ public enum PortalMode
 /// OpenID Connect back channel touch (they refuse http), and http for the sign-in page a browser sees, so nobody clicks
 /// through a certificate warning. Everything else is ordinary configuration pointing at it, so the real-mode code paths run.
 /// </summary>
-public static class DemoMode
+public static partial class DemoMode
 {
     public const string TrustingClientName = "emulator-trusting";
 
@@ -56,6 +56,7 @@ public static class DemoMode
         var emulator = EmulatorHost.StartAsync(emulatorOptions).GetAwaiter().GetResult();
         builder.Services.AddSingleton(emulator);
         builder.Services.AddHostedService<DemoEmulatorBinding>();
+        builder.Services.AddHostedService<DemoSeeder>();
 
         var o = emulator.Options;
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -95,10 +96,14 @@ public static class DemoMode
     }
 
     /// <summary>Once the portal listens, tell the emulator where our landing page and webhook are.</summary>
-    private sealed class DemoEmulatorBinding(RunningEmulator emulator, IServer server, IHostApplicationLifetime lifetime) : IHostedService
+    private sealed partial class DemoEmulatorBinding(
+        RunningEmulator emulator, IServer server, IHostApplicationLifetime lifetime, ILogger<DemoEmulatorBinding> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            // With ports set to 0 nobody else can know where the emulator listens: browser tests and people read it here.
+            LogEmulatorAddresses(logger, emulator.HttpsBaseUri, emulator.HttpBaseUri);
+
             lifetime.ApplicationStarted.Register(() =>
             {
                 var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
@@ -115,5 +120,8 @@ public static class DemoMode
         }
 
         public async Task StopAsync(CancellationToken cancellationToken) => await emulator.DisposeAsync();
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Demo emulator listening: https {HttpsBase} and http {HttpBase} (controls at {HttpBase}emulator)")]
+        private static partial void LogEmulatorAddresses(ILogger logger, Uri httpsBase, Uri httpBase);
     }
 }

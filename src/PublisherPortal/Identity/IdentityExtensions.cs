@@ -52,9 +52,10 @@ public static class IdentityExtensions
                 new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) },
                 [OpenIdConnectDefaults.AuthenticationScheme]));
 
-        account.MapGet("/signout", (HttpContext http) =>
+        // returnUrl lets "sign in with another account" come back to the same landing link, purchase token included.
+        account.MapGet("/signout", (string? returnUrl, HttpContext http) =>
             Results.SignOut(
-                new AuthenticationProperties { RedirectUri = "/" },
+                new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) },
                 [CookieAuthenticationDefaults.AuthenticationScheme, OpenIdConnectDefaults.AuthenticationScheme]));
 
         return endpoints;

@@ -24,13 +24,15 @@ public abstract class PortalTestContext : BunitContext
     protected void SignIn(string email, string tenantId, params string[] roles)
     {
         var auth = AddAuthorization();
-        auth.SetAuthorized(email);
+        // bUnit 2 builds the principal when SetAuthorized runs: claims and roles set afterwards never reached the
+        // cascaded authentication state (only "name" did), so they go first.
         auth.SetClaims(
             new System.Security.Claims.Claim("preferred_username", email),
             new System.Security.Claims.Claim("name", email),
             new System.Security.Claims.Claim("tid", tenantId),
             new System.Security.Claims.Claim("oid", Guid.NewGuid().ToString()));
         auth.SetRoles(roles);
+        auth.SetAuthorized(email);
         auth.SetPolicies(PoliciesFor(roles));
     }
 

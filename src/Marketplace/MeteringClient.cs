@@ -1,0 +1,266 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Marketplace.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Marketplace;
+
+/// <summary>
+/// The metering service API over HTTP (contract §7), with the fulfillment client's headers, token, error parsing and
+/// resilience pipeline (registered by <c>AddMarketplaceClient</c> on its own named HttpClient).
+/// </summary>
+/// <remarks>
+/// Retry safety, decided here: a usage POST that failed with a 5xx or timed out may or may not have been recorded, so in
+/// general it would be unsafe to repeat. It is safe for usage because the marketplace keeps at most one event per
+/// resource, dimension and hour and answers a second one with 409 carrying the event it accepted (contract §7). A retry
+/// sends the very same bytes, so it is either accepted (the first attempt never landed) or answered "Duplicate" with the
+/// first attempt's event — both reach the caller as a result, never as a second charge. Both usage calls are therefore
+/// marked <see cref="RetrySafety.Idempotent"/>. What the dedup does not protect is a *different* quantity for an hour
+/// already reported: that comes back Duplicate with the earlier quantity, which callers must compare with their own.
+/// </remarks>
+public sealed partial class MeteringClient(
+    HttpClient http,
+    IMarketplaceTokenProvider tokens,
+    IOptions<MarketplaceClientOptions> options,
+    TimeProvider time,
+    ILogger<MeteringClient> logger) : IMeteringClient
+{
+    private const string RequestIdHeader = "x-ms-requestid";
+    private const string CorrelationIdHeader = "x-ms-correlationid";
+
+    private readonly MarketplaceClientOptions _options = options.Value;
+    private Uri BaseUri => MarketplaceClientOptions.WithTrailingSlash(_options.BaseUri);
+
+    public async Task<UsageEventResult> ReportUsageAsync(UsageEvent usage, Guid correlationId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        Validate(usage, nameof(usage));
+
+        var answer = await SendAsync(HttpMethod.Post, ApiUri("usageEvent"), Serialize(usage), correlationId, ct, conflictIsAnswer: true)
+            .ConfigureAwait(false);
+
+        if (answer.Status == HttpStatusCode.Conflict)
+        {
+            // The 409 of a duplicate carries the event accepted earlier for that hour: the usage is billed, once.
+            var conflict = Read<UsageEventError>(answer);
+            var accepted = conflict?.AdditionalInfo?.AcceptedMessage
+                ?? throw new MarketplaceException(answer.Status, conflict?.Code ?? "Conflict",
+                    conflict?.Message ?? "The marketplace answered 409 without the accepted event.", answer.RequestId, answer.Body);
+            return accepted with { Status = UsageEventStatus.Duplicate, Error = conflict! with { AdditionalInfo = null } };
+        }
+
+        return Read<UsageEventResult>(answer) ?? throw InvalidResponse(answer, null);
+    }
+
+    public async Task<BatchUsageEventResult> ReportUsageBatchAsync(
+        IReadOnlyList<UsageEvent> usage, Guid correlationId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        if (usage.Count is 0 or > BatchUsageEventRequest.MaxEvents)
+        {
+            // The marketplace refuses more than 25 with a 400 for the whole batch (contract §7): say so before sending.
+            throw new ArgumentException(
+                $"A usage batch holds 1 to {BatchUsageEventRequest.MaxEvents} events; {usage.Count} given.", nameof(usage));
+        }
+
+        foreach (var e in usage)
+        {
+            Validate(e, nameof(usage));
+        }
+
+        var answer = await SendAsync(
+            HttpMethod.Post, ApiUri("batchUsageEvent"), Serialize(new BatchUsageEventRequest { Request = usage }), correlationId, ct,
+            conflictIsAnswer: false).ConfigureAwait(false);
+        return Read<BatchUsageEventResult>(answer) ?? new BatchUsageEventResult();
+    }
+
+    public async Task<IReadOnlyList<ReportedUsage>> GetReportedUsageAsync(
+        ReportedUsageQuery query, Guid correlationId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = new StringBuilder();
+        Append(filter, "usageStartDate", Iso(query.UsageStartDate));
+        Append(filter, "usageEndDate", query.UsageEndDate is { } end ? Iso(end) : null);
+        Append(filter, "offerId", query.OfferId);
+        Append(filter, "planId", query.PlanId);
+        Append(filter, "dimension", query.Dimension);
+        Append(filter, "resourceId", query.ResourceId?.ToString());
+
+        var answer = await SendAsync(HttpMethod.Get, ApiUri("usageEvents", filter.ToString()), null, correlationId, ct, conflictIsAnswer: false)
+            .ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(answer.Body))
+        {
+            return [];
+        }
+
+        try
+        {
+            // Lenient in what we accept: a bare array, or an object wrapping it in "value" or "usageEvents".
+            using var document = JsonDocument.Parse(answer.Body);
+            var list = document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Array => document.RootElement,
+                JsonValueKind.Object when TryProperty(document.RootElement, "value", out var v) => v,
+                JsonValueKind.Object when TryProperty(document.RootElement, "usageEvents", out var u) => u,
+                _ => default,
+            };
+            return list.ValueKind == JsonValueKind.Array
+                ? list.Deserialize<List<ReportedUsage>>(MarketplaceJson.Options) ?? []
+                : [];
+        }
+        catch (JsonException ex)
+        {
+            throw InvalidResponse(answer, ex);
+        }
+    }
+
+    private static void Validate(UsageEvent usage, string parameter)
+    {
+        // Strict in what we send: the marketplace would refuse these anyway, after a round trip.
+        if (usage.Quantity <= 0)
+        {
+            throw new ArgumentException($"Usage quantity must be greater than zero ({usage.Dimension}: {usage.Quantity}).", parameter);
+        }
+
+        if (string.IsNullOrWhiteSpace(usage.Dimension) || string.IsNullOrWhiteSpace(usage.PlanId))
+        {
+            throw new ArgumentException("Usage needs a dimension and a plan id.", parameter);
+        }
+    }
+
+    private static string Iso(DateTimeOffset value) => value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static void Append(StringBuilder query, string name, string? value)
+    {
+        if (!string.IsNullOrWhiteSpace(value))
+        {
+            query.Append('&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+        }
+    }
+
+    private static bool TryProperty(JsonElement element, string name, out JsonElement value)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = property.Value;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    private Uri ApiUri(string path, string? extraQuery = null) =>
+        new(BaseUri, $"{path}?api-version={Uri.EscapeDataString(_options.ApiVersion)}{extraQuery}");
+
+    /// <summary>Serialized once, so that a retried attempt sends the very same bytes — which is what makes the retry harmless.</summary>
+    private static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, MarketplaceJson.Options);
+
+    private async Task<Answer> SendAsync(
+        HttpMethod method, Uri uri, byte[]? body, Guid correlationId, CancellationToken ct, bool conflictIsAnswer)
+    {
+        var requestId = Guid.NewGuid().ToString();
+        var path = uri.AbsolutePath;
+
+        using var request = new HttpRequestMessage(method, uri);
+        request.Headers.TryAddWithoutValidation(RequestIdHeader, requestId);
+        request.Headers.TryAddWithoutValidation(CorrelationIdHeader, correlationId.ToString());
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetAccessTokenAsync(ct).ConfigureAwait(false));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        // See the class remarks: the marketplace's hourly dedup makes every metering call safe to repeat.
+        request.Options.Set(RetrySafetyOption.Key, RetrySafety.Idempotent);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        }
+
+        var started = time.GetTimestamp();
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
+                                   || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            LogCallFailed(method.Method, path, time.GetElapsedTime(started).TotalMilliseconds, requestId, correlationId, ex.GetType().Name);
+            // Unlike a plan change, an unanswered usage call is simply sent again later: the dedup settles the outcome.
+            var (status, code, what) = ex switch
+            {
+                BrokenCircuitException => (HttpStatusCode.ServiceUnavailable, "CircuitOpen", "the marketplace failed repeatedly; calls are paused for a moment"),
+                HttpRequestException => (HttpStatusCode.ServiceUnavailable, "Unreachable", "the marketplace could not be reached"),
+                _ => (HttpStatusCode.GatewayTimeout, "Timeout", "the marketplace did not answer in time"),
+            };
+            throw new MarketplaceException(status, code, what, requestId, inner: ex);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            var echoedRequestId = response.Headers.TryGetValues(RequestIdHeader, out var ids) ? ids.FirstOrDefault() ?? requestId : requestId;
+            var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
+
+            var isAnswer = response.IsSuccessStatusCode || (conflictIsAnswer && response.StatusCode == HttpStatusCode.Conflict);
+            if (!isAnswer)
+            {
+                LogCallRefused(method.Method, path, (int)response.StatusCode, elapsed, echoedRequestId, correlationId);
+                var error = MarketplaceErrorBody.Parse(text);
+                throw new MarketplaceException(
+                    response.StatusCode,
+                    error.Code,
+                    error.Message ?? (string.IsNullOrEmpty(response.ReasonPhrase) ? "(no error message)" : response.ReasonPhrase),
+                    echoedRequestId,
+                    // A 400 of a usage call names the reason in details[].code (Expired, InvalidDimension…): keep the body.
+                    error.RawBody ?? text);
+            }
+
+            LogCall(method.Method, path, (int)response.StatusCode, elapsed, echoedRequestId, correlationId);
+            return new Answer(response.StatusCode, text, echoedRequestId);
+        }
+    }
+
+    private static T? Read<T>(Answer answer) where T : class
+    {
+        if (string.IsNullOrWhiteSpace(answer.Body))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(answer.Body, MarketplaceJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            throw InvalidResponse(answer, ex);
+        }
+    }
+
+    private static MarketplaceException InvalidResponse(Answer answer, Exception? inner) =>
+        new(answer.Status, "InvalidResponse", $"The marketplace answered {(int)answer.Status} with a body that could not be read.",
+            answer.RequestId, answer.Body, inner);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Metering {Method} {Path} answered {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
+    private partial void LogCall(string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Metering {Method} {Path} refused with {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
+    private partial void LogCallRefused(string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Metering {Method} {Path} got no answer after {ElapsedMs:F0} ms: {Failure} (request {RequestId}, correlation {CorrelationId})")]
+    private partial void LogCallFailed(string method, string path, double elapsedMs, string requestId, Guid correlationId, string failure);
+
+    private sealed record Answer(HttpStatusCode Status, string Body, string RequestId);
+}

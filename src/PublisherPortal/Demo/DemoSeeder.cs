@@ -1,0 +1,105 @@
+using Dapper;
+using Marketplace.Emulator;
+using Microsoft.Extensions.Options;
+using PublisherPortal.Data;
+using PublisherPortal.Identity;
+using PublisherPortal.Landing;
+
+namespace PublisherPortal.Demo;
+
+/// <summary>
+/// On the first start of demo mode, buys a few subscriptions in the emulator and takes them through the real flows —
+/// landing, wizard, activation, then Microsoft-side webhooks — so the console and finance pages are not empty and every
+/// row got where it is the way a real one would.
+/// </summary>
+public sealed partial class DemoSeeder(
+    RunningEmulator emulator,
+    PortalDatabase database,
+    IServiceScopeFactory scopes,
+    IHostApplicationLifetime lifetime,
+    IOptions<PortalModeOptions> options,
+    ILogger<DemoSeeder> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.SeedDemoData)
+        {
+            return;
+        }
+
+        // Webhooks need the portal's own address, which the emulator learns once the server listens.
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
+
+        await using (var connection = await database.OpenAsync(stoppingToken))
+        {
+            if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM subscriptions") > 0)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            await SeedAsync(stoppingToken);
+            Log.Seeded(logger);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Demo data is a convenience; the portal works without it.
+            Log.SeedFailed(logger, e);
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken ct)
+    {
+        var simulator = emulator.Simulator;
+        var contosoTeam = await BuyAsync(new PurchaseRequest { PlanId = "team", Quantity = 10, SubscriptionName = "Contoso analytics" }, activate: true, ct);
+        var contosoBackup = await BuyAsync(new PurchaseRequest { OfferId = "backup-saas", PlanId = "pro", Quantity = 25, SubscriptionName = "Contoso backup" }, activate: true, ct);
+        await BuyAsync(PurchaseRequest.ResellerDemo() with { SubscriptionName = "Fabrikam via reseller" }, activate: true, ct, DemoIdentities.Bob);
+        var suspended = await BuyAsync(new PurchaseRequest { PlanId = "starter", SubscriptionName = "Contoso pilot" }, activate: true, ct);
+        var ended = await BuyAsync(new PurchaseRequest { PlanId = "business", Quantity = 5, SubscriptionName = "Contoso trial", IsTest = true }, activate: true, ct);
+        await BuyAsync(new PurchaseRequest { PlanId = "team", Quantity = 3, SubscriptionName = "Northwind evaluation", Beneficiary = DemoIdentities.Mallory }, activate: false, ct, DemoIdentities.Mallory);
+
+        // Microsoft's side: each arrives as a signed webhook and goes through the inbox like a real delivery.
+        await simulator.ChangeQuantityAsync(contosoTeam, 15, ct);
+        await simulator.ChangePlanAsync(contosoBackup, "basic", ct);
+        await simulator.SuspendAsync(suspended, ct);
+        await simulator.UnsubscribeAsync(ended, ct);
+    }
+
+    private async Task<Guid> BuyAsync(PurchaseRequest request, bool activate, CancellationToken ct, DemoIdentity? customer = null)
+    {
+        var who = customer ?? DemoIdentities.Alice;
+        var purchase = await emulator.Simulator.PurchaseAsync(request, ct);
+        var user = new CurrentUser(who.ObjectId.ToString(), who.TenantId, who.Email, who.DisplayName);
+
+        await using var scope = scopes.CreateAsyncScope();
+        var landing = scope.ServiceProvider.GetRequiredService<LandingService>();
+        await landing.OpenAsync(purchase.Token, user, ct);
+        if (activate)
+        {
+            await landing.SaveSetupAsync(purchase.SubscriptionId, new AccountSetup
+            {
+                OrganisationName = who.TenantName,
+                AdminName = who.DisplayName,
+                AdminEmail = who.Email,
+            }, user, ct);
+            await landing.ActivateAsync(purchase.SubscriptionId, user, ct);
+        }
+
+        return purchase.SubscriptionId;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Demo data seeded: six purchases in varied states")]
+        public static partial void Seeded(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Demo data could not be seeded")]
+        public static partial void SeedFailed(ILogger logger, Exception exception);
+    }
+}

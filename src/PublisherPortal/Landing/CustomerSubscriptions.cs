@@ -1,0 +1,147 @@
+using Marketplace;
+using Marketplace.Models;
+using Microsoft.Extensions.Options;
+using PublisherPortal.Data;
+using PublisherPortal.Identity;
+using PublisherPortal.Subscriptions;
+
+namespace PublisherPortal.Landing;
+
+/// <summary>One row of "My subscriptions".</summary>
+public sealed record CustomerSubscription(SubscriptionRecord Subscription, string PlanDisplayName, OperationRecord? PendingOperation)
+{
+    public bool CanChange => Subscription.Status == SubscriptionStatus.Subscribed && Subscription.Allows("Update") && PendingOperation is null;
+
+    public bool CanCancel => Subscription.Status is SubscriptionStatus.Subscribed or SubscriptionStatus.Suspended
+        && Subscription.Allows("Delete") && PendingOperation is null;
+
+    /// <summary>Why the change buttons are missing, in the customer's words (null when they are there).</summary>
+    public string? WhyNoChanges =>
+        PendingOperation is not null ? "A change is in progress."
+        : Subscription.Status == SubscriptionStatus.Unsubscribed ? null
+        : Subscription.IsResellerPurchase && !Subscription.Allows("Update") ? "Bought through a reseller: ask them for changes."
+        : !Subscription.Allows("Update") && !Subscription.Allows("Delete") ? "The marketplace allows no changes here."
+        : null;
+}
+
+/// <summary>
+/// A signed-in customer's own subscriptions, and the changes the marketplace lets them make. Every change goes through
+/// <see cref="SubscriptionChangeService"/> with source "customer", after checking the subscription is theirs.
+/// </summary>
+public sealed class CustomerSubscriptions(
+    SubscriptionStore subscriptions,
+    OperationStore operations,
+    LandingStore landing,
+    SubscriptionChangeService changes,
+    IFulfillmentClient marketplace,
+    TimeProvider time,
+    IOptions<LandingOptions> options)
+{
+    public async Task<IReadOnlyList<CustomerSubscription>> ListAsync(CurrentUser user, CancellationToken ct = default)
+    {
+        var mine = await subscriptions.ListForCustomerAsync(user.TenantId, user.ObjectId, ct);
+        var names = await landing.PlanNamesAsync(ct);
+        var rows = new List<CustomerSubscription>(mine.Count);
+        foreach (var s in mine)
+        {
+            var pending = await operations.FindPendingForAsync(s.Id, ct);
+            rows.Add(new CustomerSubscription(s, names.GetValueOrDefault((s.OfferId, s.PlanId)) ?? s.PlanId, pending));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The plans this subscription may move to, from the marketplace (contract §3, List available plans).</summary>
+    public async Task<PlanChoices> PlansForAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
+    {
+        if (await OwnedAsync(subscriptionId, user, ct) is null)
+        {
+            return new PlanChoices([], "This subscription is not one of yours.");
+        }
+
+        try
+        {
+            var plans = await marketplace.ListAvailablePlansAsync(subscriptionId, Guid.NewGuid(), null, ct);
+            return new PlanChoices(plans.Where(p => !p.IsStopSell).ToList(), null);
+        }
+        catch (Exception e) when ((e is MarketplaceException || MarketplaceProblems.IsTransient(e)) && !ct.IsCancellationRequested)
+        {
+            return new PlanChoices([], MarketplaceProblems.Unavailable);
+        }
+    }
+
+    public async Task<ChangeRequestResult> ChangePlanAsync(Guid subscriptionId, string planId, CurrentUser user, CancellationToken ct = default) =>
+        await OwnedAsync(subscriptionId, user, ct) is null
+            ? NotYours
+            : await changes.RequestPlanChangeAsync(subscriptionId, planId, user, EventSources.Customer, ct);
+
+    public async Task<ChangeRequestResult> ChangeSeatsAsync(Guid subscriptionId, int seats, CurrentUser user, CancellationToken ct = default) =>
+        await OwnedAsync(subscriptionId, user, ct) is null
+            ? NotYours
+            : await changes.RequestQuantityChangeAsync(subscriptionId, seats, user, EventSources.Customer, ct);
+
+    public async Task<ChangeRequestResult> CancelAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default) =>
+        await OwnedAsync(subscriptionId, user, ct) is null
+            ? NotYours
+            : await changes.RequestCancellationAsync(subscriptionId, user, EventSources.Customer, ct);
+
+    /// <summary>
+    /// Waits for an operation we started to end. The tracker completes it in the database; we only read, every few
+    /// seconds, and report each look so the page can show progress.
+    /// </summary>
+    public async Task<OperationRecord?> WaitForOperationAsync(Guid operationId, Action<OperationRecord?>? progress, CancellationToken ct = default)
+    {
+        var until = time.GetUtcNow() + options.Value.OperationWaitLimit;
+        while (true)
+        {
+            var operation = await operations.FindAsync(operationId, ct);
+            progress?.Invoke(operation);
+            if (operation is null || !operation.IsPending || time.GetUtcNow() >= until)
+            {
+                return operation;
+            }
+
+            await Task.Delay(options.Value.OperationPollInterval, time, ct);
+        }
+    }
+
+    public static string Describe(ChangeRequestResult result) => result switch
+    {
+        ChangeRequestResult.Started => "The marketplace accepted the request and is processing it.",
+        ChangeRequestResult.AlreadyPending => "Another change to this subscription is still in progress. Try again when it has finished.",
+        ChangeRequestResult.NotAllowed n => n.Reason,
+        ChangeRequestResult.Refused r => $"The marketplace refused the change: {r.Reason}",
+        ChangeRequestResult.Unavailable u => u.Reason,
+        _ => "Something unexpected happened; nothing was changed.",
+    };
+
+    public static string Describe(OperationRecord? operation) => operation?.Status switch
+    {
+        null => "We cannot find this change any more. Refresh the page to see the subscription's current state.",
+        OperationStates.InProgress => "Still in progress. It can take a few minutes; you can leave this page, the change continues.",
+        OperationStates.Succeeded => "Done.",
+        OperationStates.Conflict => "Nothing changed: the subscription already had what you asked for.",
+        OperationStates.Failed => $"The marketplace could not make the change{(operation.ErrorMessage is { Length: > 0 } m ? $": {m}" : ".")}",
+        _ => $"The change ended as {operation.Status}{(operation.ErrorMessage is { Length: > 0 } e ? $": {e}" : ".")}",
+    };
+
+    private static ChangeRequestResult NotYours { get; } = new ChangeRequestResult.NotAllowed("This subscription is not one of yours.");
+
+    // The page only offers the customer's own subscriptions, but a circuit's calls are not to be trusted blindly.
+    private async Task<SubscriptionRecord?> OwnedAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct)
+    {
+        var s = await subscriptions.FindAsync(subscriptionId, ct);
+        if (s is null)
+        {
+            return null;
+        }
+
+        bool Same(string? a, string? b) => a is { Length: > 0 } && string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+        return Same(user.TenantId, s.BeneficiaryTenantId) || Same(user.TenantId, s.PurchaserTenantId)
+            || Same(user.ObjectId, s.BeneficiaryObjectId) || Same(user.ObjectId, s.PurchaserObjectId)
+            ? s
+            : null;
+    }
+}
+
+public sealed record PlanChoices(IReadOnlyList<Plan> Plans, string? Problem);

@@ -1,0 +1,18 @@
+namespace PublisherPortal.Landing;
+
+public static class LandingExtensions
+{
+    /// <summary>The customer's landing page, activation wizard and "My subscriptions".</summary>
+    public static IHostApplicationBuilder AddLanding(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<LandingOptions>()
+            .Bind(builder.Configuration.GetSection(LandingOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LandingStore>();
+        builder.Services.AddScoped<LandingService>();
+        builder.Services.AddScoped<CustomerSubscriptions>();
+        return builder;
+    }
+}

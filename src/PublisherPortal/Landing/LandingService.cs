@@ -1,0 +1,325 @@
+using System.ComponentModel.DataAnnotations;
+using Marketplace;
+using Marketplace.Models;
+using Microsoft.Extensions.Options;
+using PublisherPortal.Data;
+using PublisherPortal.Identity;
+
+namespace PublisherPortal.Landing;
+
+/// <summary>
+/// The customer's first visit: resolve the marketplace's purchase token, show what was bought, record the account
+/// set-up, and activate. Every step is written before it is shown, so a refresh resumes where the customer was.
+/// </summary>
+public sealed partial class LandingService(
+    IFulfillmentClient marketplace,
+    PortalDatabase database,
+    SubscriptionStore subscriptions,
+    LandingStore landing,
+    AuditLog audit,
+    TimeProvider time,
+    IOptions<LandingOptions> options,
+    ILogger<LandingService> logger)
+{
+    private LandingOptions Settings => options.Value;
+
+    /// <param name="token">The query parameter as the framework decoded it. It is passed on as it is: decoding twice
+    /// would corrupt tokens that contain '%' or '+' (contract §3, "decode it once").</param>
+    public async Task<LandingOutcome> OpenAsync(string? token, CurrentUser user, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            return new LandingOutcome.NoToken();
+        }
+
+        var correlation = Guid.NewGuid();
+        MarketplaceSubscription bought;
+        IReadOnlyList<Plan> plans;
+        try
+        {
+            var resolved = await marketplace.ResolveAsync(token, correlation, ct);
+            bought = await marketplace.GetSubscriptionAsync(resolved.Id, correlation, ct);
+            plans = await marketplace.ListAvailablePlansAsync(resolved.Id, correlation, null, ct);
+        }
+        catch (Exception e) when (MarketplaceProblems.IsTransient(e) && !ct.IsCancellationRequested)
+        {
+            Log.MarketplaceUnavailable(logger, "resolve", correlation, e.Message);
+            return new LandingOutcome.Unavailable(MarketplaceProblems.Unavailable);
+        }
+        catch (MarketplaceException e)
+        {
+            Log.TokenRejected(logger, (int)e.StatusCode, e.RequestId);
+            return new LandingOutcome.InvalidToken(MarketplaceProblems.ForResolve(e), e.RequestId);
+        }
+
+        var record = await RecordResolvedAsync(bought, plans, user, ct);
+        var view = await ViewAsync(record, plans, user, ct);
+        return record.Status switch
+        {
+            SubscriptionStatus.PendingFulfillmentStart or SubscriptionStatus.NotStarted => new LandingOutcome.ReadyToActivate(view),
+            SubscriptionStatus.Subscribed => new LandingOutcome.AlreadyActive(view),
+            SubscriptionStatus.Suspended => new LandingOutcome.Suspended(view),
+            SubscriptionStatus.Unsubscribed => new LandingOutcome.Ended(view),
+            _ => new LandingOutcome.Unavailable(
+                "The marketplace reported a state of this purchase that we do not recognise. Please try again later or contact our support."),
+        };
+    }
+
+    /// <summary>The signed-in person confirms they act for a beneficiary in another tenant. Recorded in history and audit.</summary>
+    public async Task ConfirmTenantMismatchAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var record = await subscriptions.FindAsync(subscriptionId, connection, tx, ct)
+            ?? throw new InvalidOperationException($"Subscription {subscriptionId} is not recorded; the landing page records it first.");
+        var detail = $"Signed in from tenant {user.TenantId ?? "unknown"}; the beneficiary's tenant is {record.BeneficiaryTenantId ?? "unknown"}.";
+        await subscriptions.AppendEventAsync(new SubscriptionEvent
+        {
+            SubscriptionId = record.Id,
+            OfferId = record.OfferId,
+            OccurredAt = time.GetUtcNow(),
+            Kind = EventKinds.TenantMismatchConfirmed,
+            Source = EventSources.Customer,
+            Actor = user.Actor,
+            Detail = detail,
+        }, connection, tx, ct);
+        await audit.RecordAsync(user.Actor, EventKinds.TenantMismatchConfirmed, record.Id, detail, "Confirmed", connection, tx, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public Task MoveToStepAsync(Guid subscriptionId, WizardStep step, CancellationToken ct = default) =>
+        landing.MoveToStepAsync(subscriptionId, step, ct);
+
+    /// <summary>Saves the account set-up and moves the wizard to the plan confirmation. A Configured event records it.</summary>
+    public async Task<SubscriptionRecord> SaveSetupAsync(Guid subscriptionId, AccountSetup setup, CurrentUser user, CancellationToken ct = default)
+    {
+        // The form validates too; this guards the database against any other caller.
+        Validator.ValidateObject(setup, new ValidationContext(setup), validateAllProperties: true);
+
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var record = await subscriptions.FindAsync(subscriptionId, connection, tx, ct)
+            ?? throw new InvalidOperationException($"Subscription {subscriptionId} is not recorded; the landing page records it first.");
+        await landing.SaveAccountAsync(subscriptionId, setup, user.Actor, connection, tx, ct);
+        await subscriptions.AppendEventAsync(new SubscriptionEvent
+        {
+            SubscriptionId = record.Id,
+            OfferId = record.OfferId,
+            OccurredAt = time.GetUtcNow(),
+            Kind = EventKinds.Configured,
+            Source = EventSources.Customer,
+            Actor = user.Actor,
+            Detail = $"Organisation {setup.OrganisationName.Trim()}, administrator {setup.AdminEmail.Trim()}, data region {setup.DataRegion}.",
+        }, connection, tx, ct);
+        await tx.CommitAsync(ct);
+        return (await subscriptions.FindAsync(subscriptionId, ct))!;
+    }
+
+    /// <summary>
+    /// Activates once, however often it is called: the database claim on wizard_step lets one caller through, and the
+    /// others learn that an activation is under way (or done).
+    /// </summary>
+    public async Task<ActivationOutcome> ActivateAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
+    {
+        var record = await subscriptions.FindAsync(subscriptionId, ct);
+        if (record is null)
+        {
+            return new ActivationOutcome.NotReady("We have no record of this purchase. Open the link from the marketplace again.");
+        }
+
+        if (record.Status == SubscriptionStatus.Subscribed)
+        {
+            return new ActivationOutcome.Activated(record);
+        }
+
+        if (record.Status != SubscriptionStatus.PendingFulfillmentStart)
+        {
+            return new ActivationOutcome.NotReady($"This subscription is {record.Status} and cannot be activated.");
+        }
+
+        if (record.ConfiguredAt is null)
+        {
+            return new ActivationOutcome.NotReady("Set up your account first.");
+        }
+
+        if (IsTenantMismatch(record, user) && !await landing.HasEventAsync(subscriptionId, EventKinds.TenantMismatchConfirmed, ct))
+        {
+            return new ActivationOutcome.NotReady("Confirm that you act for the organisation this subscription was bought for.");
+        }
+
+        var staleBefore = time.GetUtcNow() - Settings.ActivationClaimTimeout;
+        if (!await landing.TryClaimActivationAsync(subscriptionId, staleBefore, ct))
+        {
+            var now = await subscriptions.FindAsync(subscriptionId, ct);
+            return now?.Status == SubscriptionStatus.Subscribed
+                ? new ActivationOutcome.Activated(now)
+                : new ActivationOutcome.AlreadyInProgress();
+        }
+
+        var correlation = Guid.NewGuid();
+        try
+        {
+            await marketplace.ActivateAsync(subscriptionId, new ActivationRequest(record.PlanId, record.Quantity), correlation, ct);
+        }
+        catch (Exception e) when (MarketplaceProblems.IsTransient(e) && !ct.IsCancellationRequested)
+        {
+            Log.MarketplaceUnavailable(logger, "activate", correlation, e.Message);
+            await landing.ReleaseActivationAsync(subscriptionId, CancellationToken.None);
+            await audit.RecordAsync(user.Actor, "Activate", subscriptionId, e.Message, "Unavailable", CancellationToken.None);
+            return new ActivationOutcome.Failed(MarketplaceProblems.Unavailable, CanRetry: true);
+        }
+        catch (MarketplaceException e)
+        {
+            Log.ActivationRefused(logger, subscriptionId, (int)e.StatusCode, e.RequestId);
+            await landing.ReleaseActivationAsync(subscriptionId, CancellationToken.None);
+            await audit.RecordAsync(user.Actor, "Activate", subscriptionId, e.ErrorMessage, "Refused", CancellationToken.None);
+            return new ActivationOutcome.Failed(MarketplaceProblems.ForActivate(e), CanRetry: false);
+        }
+
+        return await ConfirmActivationAsync(subscriptionId, user, ct);
+    }
+
+    /// <summary>
+    /// Activate answers 200 on receipt only (contract §3): the subscription is Subscribed when Get says so. Also used
+    /// by "Check again" when an earlier confirmation ran out of patience.
+    /// </summary>
+    public async Task<ActivationOutcome> ConfirmActivationAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
+    {
+        var correlation = Guid.NewGuid();
+        for (var attempt = 1; attempt <= Settings.ActivationConfirmAttempts; attempt++)
+        {
+            MarketplaceSubscription current;
+            try
+            {
+                current = await marketplace.GetSubscriptionAsync(subscriptionId, correlation, ct);
+            }
+            catch (Exception e) when (MarketplaceProblems.IsTransient(e) && !ct.IsCancellationRequested)
+            {
+                Log.MarketplaceUnavailable(logger, "confirm activation", correlation, e.Message);
+                return new ActivationOutcome.AwaitingConfirmation();
+            }
+
+            if (current.SaasSubscriptionStatus == SubscriptionStatus.Subscribed)
+            {
+                var activated = await RecordActivatedAsync(current, user, ct);
+                await audit.RecordAsync(user.Actor, "Activate", subscriptionId, $"plan {current.PlanId}, {current.Quantity?.ToString() ?? "no"} seats", "Activated", ct);
+                return new ActivationOutcome.Activated(activated);
+            }
+
+            if (current.SaasSubscriptionStatus == SubscriptionStatus.Unsubscribed)
+            {
+                // A failed activation arrives as Unsubscribe (contract §3); the webhook records the status change.
+                return new ActivationOutcome.Failed(
+                    "The marketplace ended this subscription instead of activating it. Please contact our support; no charge applies.",
+                    CanRetry: false);
+            }
+
+            if (attempt < Settings.ActivationConfirmAttempts)
+            {
+                await Task.Delay(Settings.ActivationConfirmInterval, time, ct);
+            }
+        }
+
+        return new ActivationOutcome.AwaitingConfirmation();
+    }
+
+    /// <summary>The signed-in person belongs to another tenant than the one the purchase was made for.</summary>
+    public static bool IsTenantMismatch(SubscriptionRecord subscription, CurrentUser user) =>
+        subscription.BeneficiaryTenantId is { Length: > 0 } beneficiaryTenant
+        && !string.Equals(user.TenantId, beneficiaryTenant, StringComparison.OrdinalIgnoreCase);
+
+    private async Task<SubscriptionRecord> RecordResolvedAsync(
+        MarketplaceSubscription bought, IReadOnlyList<Plan> plans, CurrentUser user, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var isNew = await subscriptions.RecordFromMarketplaceAsync(bought, connection, tx, ct);
+        var record = (await subscriptions.FindAsync(bought.Id, connection, tx, ct))!;
+
+        if (!isNew && record.Status != bought.SaasSubscriptionStatus && bought.SaasSubscriptionStatus != SubscriptionStatus.Unknown)
+        {
+            // The marketplace is the truth of what the customer bought: a webhook we missed, or an activation whose
+            // confirmation never reached us. Correct it visibly rather than show the customer a stale state.
+            var corrected = await subscriptions.ApplyChangeAsync(
+                new SubscriptionChange(bought.Id, EventKinds.StatusCorrected, EventSources.Reconciliation, user.Actor)
+                {
+                    Status = bought.SaasSubscriptionStatus,
+                    PlanId = bought.PlanId,
+                    Quantity = bought.Quantity,
+                    Term = bought.Term,
+                    AccessEnabled = bought.SaasSubscriptionStatus == SubscriptionStatus.Subscribed,
+                    Detail = "The marketplace showed another status when the customer opened the landing page.",
+                }, connection, tx, ct);
+            record = corrected.Subscription ?? record;
+        }
+
+        if (!await landing.HasEventAsync(bought.Id, EventKinds.Resolved, connection, tx, ct))
+        {
+            await subscriptions.AppendEventAsync(new SubscriptionEvent
+            {
+                SubscriptionId = bought.Id,
+                OfferId = bought.OfferId,
+                OccurredAt = time.GetUtcNow(),
+                Kind = EventKinds.Resolved,
+                ToStatus = bought.SaasSubscriptionStatus.ToString(),
+                ToPlan = bought.PlanId,
+                ToQuantity = bought.Quantity,
+                Source = EventSources.Customer,
+                Actor = user.Actor,
+                Detail = "Opened the landing page with the marketplace's purchase token.",
+            }, connection, tx, ct);
+        }
+
+        await landing.RememberPlansAsync(bought.OfferId, plans, connection, tx, ct);
+        await tx.CommitAsync(ct);
+        return record;
+    }
+
+    private async Task<SubscriptionRecord> RecordActivatedAsync(MarketplaceSubscription current, CurrentUser user, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var record = await subscriptions.FindAsync(current.Id, connection, tx, ct);
+        if (record is not null && record.Status != SubscriptionStatus.Subscribed)
+        {
+            await subscriptions.ApplyChangeAsync(
+                new SubscriptionChange(current.Id, EventKinds.Activated, EventSources.Customer, user.Actor)
+                {
+                    Status = SubscriptionStatus.Subscribed,
+                    AccessEnabled = true,
+                    PlanId = current.PlanId,
+                    Quantity = current.Quantity,
+                    Term = current.Term,
+                    Detail = "Activated from the landing page.",
+                }, connection, tx, ct);
+        }
+
+        await landing.MarkDoneAsync(current.Id, connection, tx, ct);
+        await tx.CommitAsync(ct);
+        return (await subscriptions.FindAsync(current.Id, ct))!;
+    }
+
+    private async Task<PurchaseView> ViewAsync(SubscriptionRecord record, IReadOnlyList<Plan> plans, CurrentUser user, CancellationToken ct)
+    {
+        var mismatch = IsTenantMismatch(record, user);
+        return new PurchaseView
+        {
+            Subscription = record,
+            Plan = plans.FirstOrDefault(p => string.Equals(p.PlanId, record.PlanId, StringComparison.OrdinalIgnoreCase)),
+            TenantMismatch = mismatch,
+            TenantMismatchConfirmed = mismatch && await landing.HasEventAsync(record.Id, EventKinds.TenantMismatchConfirmed, ct),
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Marketplace unavailable during {Step} (correlation {CorrelationId}): {Reason}")]
+        public static partial void MarketplaceUnavailable(ILogger logger, string step, Guid correlationId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Purchase token rejected with {StatusCode} (request {RequestId})")]
+        public static partial void TokenRejected(ILogger logger, int statusCode, string requestId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Activation of {SubscriptionId} refused with {StatusCode} (request {RequestId})")]
+        public static partial void ActivationRefused(ILogger logger, Guid subscriptionId, int statusCode, string requestId);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using CsvHelper;
+using Marketplace.Models;
+using PublisherPortal.Identity;
+
+namespace PublisherPortal.Metering;
+
+public static class MeteringEndpoints
+{
+    public const string IntakePolicy = "MeteringIntake";
+
+    /// <summary>POST /api/usage (the product's intake) and GET /finance/usage.csv (billed usage for finance).</summary>
+    public static IEndpointRouteBuilder MapMeteringEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/usage", ReportUsageAsync)
+            .RequireAuthorization(IntakePolicy)
+            .DisableAntiforgery()
+            .WithName("ReportUsage");
+
+        app.MapGet("/finance/usage.csv", ExportBilledUsageAsync)
+            .RequireAuthorization(Policies.Finance);
+
+        return app;
+    }
+
+    private static async Task<IResult> ReportUsageAsync(HttpRequest request, ClaimsPrincipal caller, UsageIntake intake, CancellationToken ct)
+    {
+        UsageReport? report;
+        try
+        {
+            report = await JsonSerializer.DeserializeAsync<UsageReport>(request.Body, MarketplaceJson.Options, ct);
+        }
+        catch (JsonException ex)
+        {
+            return Results.ValidationProblem(
+                new Dictionary<string, string[]> { [ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body"] = ["Not valid JSON for this field: " + ex.Message] },
+                title: "The usage report could not be read.");
+        }
+
+        // An Idempotency-Key header is accepted too, as many HTTP clients set one by themselves.
+        if (report is not null && string.IsNullOrWhiteSpace(report.IdempotencyKey)
+            && request.Headers["Idempotency-Key"].FirstOrDefault() is { Length: > 0 } headerKey)
+        {
+            report = report with { IdempotencyKey = headerKey };
+        }
+
+        var source = caller.FindFirstValue(MeteringAuthentication.SourceClaim) ?? "unknown";
+        var outcome = await intake.RecordAsync(source, report ?? new UsageReport(), ct);
+        return outcome switch
+        {
+            IntakeOutcome.Recorded r => Results.Ok(r.Receipt),
+            IntakeOutcome.AlreadyRecorded r => Replayed(request.HttpContext, r.Receipt),
+            IntakeOutcome.Invalid i => Results.ValidationProblem(i.Errors, title: "The usage report is not valid."),
+            IntakeOutcome.KeyReused k => Results.Problem(
+                title: "Idempotency key already used for other usage.",
+                detail: $"Key '{report!.IdempotencyKey}' recorded usage {k.Original.RecordId} with other content; nothing was changed. Use a new key for new usage.",
+                statusCode: StatusCodes.Status409Conflict),
+            _ => throw new InvalidOperationException("Unknown intake outcome."),
+        };
+    }
+
+    private static IResult Replayed(HttpContext context, UsageReceipt receipt)
+    {
+        context.Response.Headers["Idempotent-Replayed"] = "true";
+        return Results.Ok(receipt);
+    }
+
+    /// <summary>Streams billed hours answered in [from, to) as CSV, row by row; nothing is held in memory.</summary>
+    private static async Task ExportBilledUsageAsync(
+        HttpContext context, UsageStore store, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+    {
+        var end = to ?? time.GetUtcNow();
+        var start = from ?? end.AddDays(-31);
+        context.Response.ContentType = "text/csv; charset=utf-8";
+        context.Response.Headers.ContentDisposition =
+            $"attachment; filename=\"usage-{start:yyyyMMdd}-{end:yyyyMMdd}.csv\"";
+
+        await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(false));
+        await using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
+        csv.WriteHeader<BilledUsageLine>();
+        await csv.NextRecordAsync();
+        await foreach (var row in store.BilledUsageAsync(start, end, ct))
+        {
+            csv.WriteRecord(BilledUsageLine.From(row));
+            await csv.NextRecordAsync();
+        }
+
+        await csv.FlushAsync();
+    }
+
+    /// <summary>One CSV line: quantities in units, times in ISO-8601 UTC.</summary>
+    public sealed record BilledUsageLine(
+        Guid SubscriptionId, string? OfferId, string? PlanId, string Dimension, string Hour, decimal BilledQuantity,
+        decimal RecordedQuantity, string Status, string? UsageEventId, string? SubmittedAt, string? AnsweredAt)
+    {
+        public static BilledUsageLine From(BilledUsageRow r) => new(
+            r.SubscriptionId, r.OfferId, r.PlanId, r.Dimension, Iso(r.HourStart),
+            UsageQuantity.FromMicros(r.BilledQuantityMicros ?? r.QuantityMicros), UsageQuantity.FromMicros(r.QuantityMicros),
+            r.State, r.UsageEventId, r.SubmittedAt is { } s ? Iso(s) : null, r.AnsweredAt is { } a ? Iso(a) : null);
+
+        private static string Iso(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    }
+}

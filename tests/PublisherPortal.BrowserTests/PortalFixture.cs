@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using PublisherPortal.Data;
+
+namespace PublisherPortal.BrowserTests;
+
+/// <summary>
+/// The built portal, started as its own process in demo mode on free loopback ports with a fresh temporary content
+/// root, exactly as a person runs it. Shared by every browser test class (see <see cref="PortalCollection"/>).
+/// </summary>
+public sealed partial class PortalFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private readonly HttpClient _http = new();
+    private Process? _portal;
+
+    public Uri BaseUrl { get; private set; } = default!;
+
+    /// <summary>The emulator's http endpoint: its /emulator control API and its demo sign-in page.</summary>
+    public Uri EmulatorHttpBase { get; private set; } = default!;
+
+    public string ContentRoot { get; } = Path.Combine(Path.GetTempPath(), "portal-browser-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The portal's own database, to check history the way finance would read it.</summary>
+    public SubscriptionStore Store { get; private set; } = default!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(ContentRoot);
+        var port = FreeLoopbackPort();
+        var portalDll = Path.Combine(AppContext.BaseDirectory, "PublisherPortal.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var arg in new[]
+        {
+            portalDll,
+            "--contentRoot", ContentRoot,
+            "--urls", $"http://127.0.0.1:{port}",
+            "--Portal:EmulatorHttpsPort=0",
+            "--Portal:EmulatorHttpPort=0",
+            "--Portal:SeedDemoData=false",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Development serves MudBlazor's files from the build output (static web assets manifest), as `dotnet run` does.
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+
+        var emulatorFound = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        _portal = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _portal.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            log.Enqueue(e.Data);
+            if (EmulatorLine().Match(e.Data) is { Success: true } m)
+            {
+                emulatorFound.TrySetResult(new Uri(m.Groups["http"].Value));
+            }
+
+            if (e.Data.Contains("Now listening on:", StringComparison.Ordinal))
+            {
+                listening.TrySetResult();
+            }
+        };
+        _portal.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        _portal.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("The portal exited during start-up:\n" + string.Join('\n', log)));
+        _portal.Start();
+        _portal.BeginOutputReadLine();
+        _portal.BeginErrorReadLine();
+
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        await Task.WhenAll(listening.Task, emulatorFound.Task).WaitAsync(timeout.Token)
+            .ContinueWith(t => t.IsCanceled
+                ? throw new TimeoutException("The portal did not start in time:\n" + string.Join('\n', log))
+                : t, TaskScheduler.Default).Unwrap();
+
+        BaseUrl = new Uri($"http://127.0.0.1:{port}/");
+        EmulatorHttpBase = await emulatorFound.Task;
+        Store = new SubscriptionStore(
+            new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(ContentRoot, "App_Data", "portal.db")}"),
+            TimeProvider.System);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_portal is { HasExited: false })
+        {
+            _portal.Kill(entireProcessTree: true);
+            await _portal.WaitForExitAsync();
+        }
+
+        _portal?.Dispose();
+        _http.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(ContentRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS temp cleaner; no test depends on it.
+        }
+    }
+
+    /// <summary>A customer buys in the marketplace (the emulator's POST /emulator/purchases).</summary>
+    public async Task<Purchase> PurchaseAsync(string planId = "team", int? quantity = 5, bool throughReseller = false)
+    {
+        var response = await _http.PostAsJsonAsync(new Uri(EmulatorHttpBase, "emulator/purchases"),
+            new { planId, quantity, reseller = throughReseller });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Purchase>(Json))!;
+    }
+
+    /// <summary>The emulator's current view of a subscription (GET /emulator/subscriptions).</summary>
+    public async Task<string?> MarketplaceStatusAsync(Guid subscriptionId)
+    {
+        using var all = JsonDocument.Parse(await _http.GetStringAsync(new Uri(EmulatorHttpBase, "emulator/subscriptions")));
+        return all.RootElement.EnumerateArray()
+            .Where(s => s.GetProperty("id").GetGuid() == subscriptionId)
+            .Select(s => s.GetProperty("saasSubscriptionStatus").GetString()?.Trim())
+            .FirstOrDefault();
+    }
+
+    /// <summary>Chooses a demo person on the emulator's sign-in page and waits to be back on the portal.</summary>
+    public async Task SignInAsAsync(IPage page, string identity)
+    {
+        await page.ClickAsync($"[data-identity={identity}]");
+        await page.WaitForURLAsync(url => url.StartsWith(BaseUrl.ToString(), StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal));
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"Demo emulator listening: https (?<https>\S+) and http (?<http>\S+) ")]
+    private static partial Regex EmulatorLine();
+}
+
+public sealed record Purchase(Guid SubscriptionId, string Token, Uri? LandingUrl);
+
+[CollectionDefinition(Name)]
+public sealed class PortalCollection : ICollectionFixture<PortalFixture>, ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "portal";
+}

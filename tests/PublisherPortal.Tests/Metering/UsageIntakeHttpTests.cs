@@ -1,0 +1,296 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Dapper;
+using Marketplace;
+using Marketplace.Models;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PublisherPortal.Data;
+using PublisherPortal.Identity;
+using PublisherPortal.Metering;
+using PublisherPortal.Tests.Support;
+
+namespace PublisherPortal.Tests.Metering;
+
+/// <summary>
+/// POST /api/usage and GET /finance/usage.csv over real loopback HTTP: the metering registration (AddMetering,
+/// MapMeteringEndpoints) in demo mode on Kestrel, a real SQLite file, the plan catalogue in the plans table.
+/// </summary>
+public sealed class UsageIntakeHttpTests : IAsyncLifetime
+{
+    private const string ApiKey = "test-product-key-0123456789";
+    private static readonly DateTimeOffset Now = new(2026, 11, 1, 9, 0, 0, TimeSpan.Zero);
+
+    private TestDatabase _db = null!;
+    private WebApplication _app = null!;
+    private HttpClient _http = null!;
+    private readonly Guid _business = Guid.NewGuid();
+    private readonly Guid _team = Guid.NewGuid();
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        await MeteringHarness.SeedPlansAsync(_db);
+        await using (var connection = await _db.Database.OpenAsync())
+        await using (var tx = await _db.Database.BeginWriteAsync(connection))
+        {
+            var store = new SubscriptionStore(_db.Database, _db.Time);
+            await store.RecordFromMarketplaceAsync(Samples.Subscription(_business, SubscriptionStatus.Subscribed, planId: "business"), connection, tx);
+            await store.RecordFromMarketplaceAsync(Samples.Subscription(_team, SubscriptionStatus.Subscribed, planId: "team"), connection, tx);
+            await tx.CommitAsync();
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Portal:Mode"] = "Demo",
+            ["Metering:RunWorker"] = "false",
+            ["Metering:ApiKeys:test-product"] = ApiKey,
+        });
+        builder.Services.AddSingleton<TimeProvider>(_db.Time);
+        builder.Services.AddSingleton(_db.Database);
+        builder.Services.AddSingleton<SubscriptionStore>();
+        builder.Services.AddSingleton<AuditLog>();
+        // Never called here (the plans table answers), but MeteringPlans needs one.
+        builder.Services.AddMarketplaceClient(o =>
+        {
+            o.BaseUri = new Uri("https://marketplace.invalid/api/");
+            o.TenantId = "tenant";
+            o.ClientId = "client";
+            o.ClientSecret = "secret";
+        });
+        builder.Services.AddAuthentication(TestRoles.Name).AddScheme<AuthenticationSchemeOptions, TestRoles>(TestRoles.Name, null);
+        builder.Services.AddAuthorizationBuilder().AddPolicy(Policies.Finance, p => p.RequireRole(Roles.Finance, Roles.Admin));
+        builder.AddMetering();
+
+        _app = builder.Build();
+        _app.UseAuthentication();
+        _app.UseAuthorization();
+        _app.MapMeteringEndpoints();
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _http = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _app.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private Task<HttpResponseMessage> PostAsync(object body, string? apiKey = ApiKey, Action<HttpRequestMessage>? configure = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/usage")
+        {
+            Content = new StringContent(body as string ?? JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
+        };
+        if (apiKey is not null)
+        {
+            request.Headers.Add("X-Api-Key", apiKey);
+        }
+
+        configure?.Invoke(request);
+        return _http.SendAsync(request);
+    }
+
+    private object Report(decimal quantity = 3, string? key = "k-1", string dimension = "reports-generated", DateTimeOffset? at = null, Guid? subscription = null) => new
+    {
+        subscriptionId = subscription ?? _business,
+        dimension,
+        quantity,
+        occurredAt = (at ?? Now.AddMinutes(-10)).ToString("O"),
+        idempotencyKey = key,
+    };
+
+    private async Task<long> RecordCountAsync()
+    {
+        await using var connection = await _db.Database.OpenAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM usage_records");
+    }
+
+    private static async Task<Dictionary<string, string[]>> ErrorsOf(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("errors").Deserialize<Dictionary<string, string[]>>()!;
+    }
+
+    [Fact]
+    public async Task A_valid_report_is_recorded_before_200_with_a_receipt()
+    {
+        using var response = await PostAsync(Report(quantity: 2.25m));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var receipt = (await response.Content.ReadFromJsonAsync<UsageReceipt>())!;
+        Assert.Equal((_business, "reports-generated", 2.25m, new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero)),
+            (receipt.SubscriptionId, receipt.Dimension, receipt.Quantity, receipt.Hour));
+        Assert.Equal(1, await RecordCountAsync());
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_gets_the_same_answer_and_changes_nothing()
+    {
+        using var first = await PostAsync(Report(key: "same"));
+        using var second = await PostAsync(Report(key: "same"));
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(1, await RecordCountAsync());
+    }
+
+    [Fact]
+    public async Task A_key_reused_for_other_usage_is_a_conflict_and_changes_nothing()
+    {
+        using var first = await PostAsync(Report(key: "reused", quantity: 3));
+        using var second = await PostAsync(Report(key: "reused", quantity: 30));
+
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal(1, await RecordCountAsync());
+        await using var connection = await _db.Database.OpenAsync();
+        Assert.Equal(3_000_000, await connection.ExecuteScalarAsync<long>("SELECT quantity_micros FROM usage_records"));
+    }
+
+    [Fact]
+    public async Task The_idempotency_key_may_come_in_a_header()
+    {
+        using var response = await PostAsync(Report(key: null), configure: r => r.Headers.Add("Idempotency-Key", "from-header"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key-0123456789abcdef")]
+    public async Task A_missing_or_wrong_api_key_is_401_and_nothing_is_recorded(string? key)
+    {
+        using var response = await PostAsync(Report(), apiKey: key);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(0, await RecordCountAsync());
+    }
+
+    [Fact]
+    public async Task An_empty_report_names_every_missing_field()
+    {
+        using var response = await PostAsync("{}");
+
+        var errors = await ErrorsOf(response);
+        Assert.Equal(["dimension", "idempotencyKey", "occurredAt", "quantity", "subscriptionId"], errors.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("0.0000001")]
+    [InlineData("2000000000")]
+    public async Task A_quantity_the_marketplace_cannot_bill_is_refused(string quantity)
+    {
+        using var response = await PostAsync(Report(quantity: decimal.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture)));
+
+        Assert.Contains("quantity", (await ErrorsOf(response)).Keys);
+    }
+
+    [Fact]
+    public async Task A_dimension_not_on_the_plan_is_refused_naming_the_known_ones()
+    {
+        using var response = await PostAsync(Report(dimension: "emails-sent"));
+
+        Assert.Contains("reports-generated", (await ErrorsOf(response))["dimension"].Single());
+    }
+
+    [Fact]
+    public async Task Usage_for_a_plan_without_dimensions_is_refused()
+    {
+        using var response = await PostAsync(Report(subscription: _team));
+
+        Assert.Contains("no metering dimensions", (await ErrorsOf(response))["dimension"].Single());
+    }
+
+    [Fact]
+    public async Task Usage_for_an_unknown_subscription_is_refused()
+    {
+        using var response = await PostAsync(Report(subscription: Guid.NewGuid()));
+
+        Assert.Contains("subscriptionId", (await ErrorsOf(response)).Keys);
+    }
+
+    [Theory]
+    [InlineData(-24)]
+    [InlineData(1)]
+    public async Task Usage_too_old_to_bill_or_in_the_future_is_refused(int hours)
+    {
+        using var response = await PostAsync(Report(at: Now.AddHours(hours)));
+
+        Assert.Contains("occurredAt", (await ErrorsOf(response)).Keys);
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_a_clear_400()
+    {
+        using var response = await PostAsync("""{"quantity": "many" }""");
+
+        Assert.Contains("quantity", (await ErrorsOf(response)).Keys);
+    }
+
+    [Fact]
+    public async Task Finance_exports_billed_usage_as_csv_and_others_may_not()
+    {
+        await using (var connection = await _db.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO usage_hours (subscription_id, dimension, hour_start, quantity_micros, record_count, state, result_status,
+                                         plan_id, usage_event_id, billed_quantity_micros, submitted_at, answered_at, created_at, updated_at)
+                VALUES (@id, 'reports-generated', @hour, 7500000, 2, @state, @state, 'business', 'evt-1', 7500000, @at, @at, @at, @at)
+                """, new[]
+            {
+                new { id = _business, hour = Now.AddHours(-3), state = "Accepted", at = Now.AddHours(-2) },
+                new { id = _business, hour = Now.AddHours(-2), state = "Failed", at = Now.AddHours(-1) },
+            });
+        }
+
+        using var finance = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/finance/usage.csv") { Headers = { { "X-Test-Role", "Finance" } } });
+        using var customer = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/finance/usage.csv") { Headers = { { "X-Test-Role", "Customer" } } });
+
+        Assert.Equal(HttpStatusCode.OK, finance.StatusCode);
+        Assert.Equal("text/csv", finance.Content.Headers.ContentType?.MediaType);
+        var lines = (await finance.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("SubscriptionId,OfferId,PlanId,Dimension,Hour,BilledQuantity", lines[0]);
+        Assert.Contains($"{_business},insights-saas,business,reports-generated,2026-11-01T06:00:00Z,7.5,", lines[1]);
+        Assert.Equal(HttpStatusCode.Forbidden, customer.StatusCode);
+    }
+
+    /// <summary>Signs the request in with the role named in X-Test-Role; stands in for the portal's OpenID Connect cookie.</summary>
+    private sealed class TestRoles(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public const string Name = "TestRoles";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            if (Request.Headers["X-Test-Role"].FirstOrDefault() is not { Length: > 0 } role)
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, role), new Claim(ClaimTypes.Role, role)], Name);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Name)));
+        }
+    }
+}
