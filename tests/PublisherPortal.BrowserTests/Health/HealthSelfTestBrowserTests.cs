@@ -1,26 +1,23 @@
 using Microsoft.Playwright;
-using PublisherPortal.BrowserTests.Finance;
 
 namespace PublisherPortal.BrowserTests.Health;
 
 /// <summary>
 /// Olivia runs the self-test in demo mode: the in-process emulator sends a signed test delivery to the portal's own
-/// webhook, and the page reports it validated, stored as a test and not applied. Reuses the portal fixture in main
-/// (FinancePortalFixture) until the shared PortalFixture lands.
+/// webhook, and the page reports it validated, stored as a test and not applied.
 /// </summary>
-public sealed class HealthSelfTestBrowserTests(FinancePortalFixture portal) : IClassFixture<FinancePortalFixture>
+[Collection(PortalCollection.Name)]
+public sealed class HealthSelfTestBrowserTests(PortalFixture portal, BrowserFixture browser)
 {
-    private static readonly string ScreenshotFolder =
-        Environment.GetEnvironmentVariable("HEALTH_SCREENSHOTS") ?? Path.Combine(Path.GetTempPath(), "health-screenshots");
-
-    [FinanceBrowserFact]
+    [BrowserFact]
     public async Task Olivia_runs_the_self_test_and_sees_the_test_delivery_pass_end_to_end()
     {
-        var context = await portal.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
         var page = await context.NewPageAsync();
         try
         {
-            await portal.SignInAsAsync(page, "olivia", "/health");
+            await page.GotoAsync(new Uri(portal.BaseUrl, "account/signin?returnUrl=/health").ToString());
+            await portal.SignInAsAsync(page, "olivia");
             await page.Locator("[data-test=check-webhooks]").WaitForAsync();
 
             await page.ClickAsync("[data-test=self-test]");
@@ -34,17 +31,15 @@ public sealed class HealthSelfTestBrowserTests(FinancePortalFixture portal) : IC
             Assert.Contains("self-test delivery: validated and stored, never applied", text);
             Assert.NotEqual("Unknown", await page.Locator("[data-test=check-marketplace-token]").GetAttributeAsync("data-state"));
 
-            Directory.CreateDirectory(ScreenshotFolder);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotFolder, "health-desktop.png"), FullPage = true });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "health-desktop.png"), FullPage = true });
             await page.SetViewportSizeAsync(390, 844);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotFolder, "health-phone.png"), FullPage = true });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "health-phone.png"), FullPage = true });
             var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
             Assert.False(overflow, "The health page scrolls sideways on a phone.");
         }
         catch
         {
-            Directory.CreateDirectory(ScreenshotFolder);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotFolder, "health-failure.png"), FullPage = true });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "health-failure.png"), FullPage = true });
             throw;
         }
         finally
