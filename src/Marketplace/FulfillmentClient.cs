@@ -1,13 +1,9 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Marketplace.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace Marketplace;
 
@@ -16,20 +12,19 @@ namespace Marketplace;
 /// A typed HttpClient registered by <c>AddMarketplaceClient</c>; retries are decided by the resilience pipeline from
 /// the <see cref="RetrySafety"/> each call sets here.
 /// </summary>
-public sealed partial class FulfillmentClient(
+public sealed class FulfillmentClient(
     HttpClient http,
     IMarketplaceTokenProvider tokens,
     IOptions<MarketplaceClientOptions> options,
     TimeProvider time,
     ILogger<FulfillmentClient> logger) : IFulfillmentClient
 {
-    private const string RequestIdHeader = "x-ms-requestid";
-    private const string CorrelationIdHeader = "x-ms-correlationid";
     private const string MarketplaceTokenHeader = "x-ms-marketplace-token";
     private const string OperationLocationHeader = "Operation-Location";
     private const string OperationIdHeader = "Operation-Id";
 
     private readonly MarketplaceClientOptions _options = options.Value;
+    private readonly MarketplaceRequestSender _sender = new(http, tokens, time, logger, "Marketplace");
     private Uri BaseUri => MarketplaceClientOptions.WithTrailingSlash(_options.BaseUri);
 
     public async Task<ResolvedPurchase> ResolveAsync(string marketplaceToken, Guid correlationId, CancellationToken ct = default)
@@ -37,7 +32,7 @@ public sealed partial class FulfillmentClient(
         ArgumentException.ThrowIfNullOrWhiteSpace(marketplaceToken);
 
         // Resolve only reads: repeating it after a failure returns the same purchase.
-        var answer = await SendAsync(
+        var answer = await _sender.SendAsync(
             HttpMethod.Post, ApiUri("saas/subscriptions/resolve"), JsonBody.Empty, RetrySafety.Idempotent, correlationId, ct,
             request => request.Headers.TryAddWithoutValidation(MarketplaceTokenHeader, marketplaceToken)).ConfigureAwait(false);
         return ReadRequired<ResolvedPurchase>(answer);
@@ -48,7 +43,7 @@ public sealed partial class FulfillmentClient(
         ArgumentNullException.ThrowIfNull(request);
 
         // Activating an activated subscription activates it once: safe to repeat.
-        await SendAsync(
+        await _sender.SendAsync(
             HttpMethod.Post, ApiUri($"saas/subscriptions/{subscriptionId}/activate"), JsonBody.Of(request),
             RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
     }
@@ -60,10 +55,10 @@ public sealed partial class FulfillmentClient(
         var visited = new HashSet<Uri>();
         while (page is not null && visited.Add(page))
         {
-            var answer = await SendAsync(HttpMethod.Get, page, JsonBody.None, RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
+            var answer = await _sender.SendAsync(HttpMethod.Get, page, JsonBody.None, RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
 
             // "An empty body means none" (contract §3).
-            var current = ReadOptional<SubscriptionPage>(answer) ?? new SubscriptionPage();
+            var current = answer.ReadOptional<SubscriptionPage>() ?? new SubscriptionPage();
             foreach (var subscription in current.Subscriptions)
             {
                 yield return subscription;
@@ -75,7 +70,7 @@ public sealed partial class FulfillmentClient(
 
     public async Task<MarketplaceSubscription> GetSubscriptionAsync(Guid subscriptionId, Guid correlationId, CancellationToken ct = default)
     {
-        var answer = await SendAsync(
+        var answer = await _sender.SendAsync(
             HttpMethod.Get, ApiUri($"saas/subscriptions/{subscriptionId}"), JsonBody.None, RetrySafety.Idempotent, correlationId, ct)
             .ConfigureAwait(false);
         return ReadRequired<MarketplaceSubscription>(answer);
@@ -85,10 +80,10 @@ public sealed partial class FulfillmentClient(
         Guid subscriptionId, Guid correlationId, string? planId = null, CancellationToken ct = default)
     {
         var filter = planId is null ? null : $"&planId={Uri.EscapeDataString(planId)}";
-        var answer = await SendAsync(
+        var answer = await _sender.SendAsync(
             HttpMethod.Get, ApiUri($"saas/subscriptions/{subscriptionId}/listAvailablePlans", filter), JsonBody.None,
             RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
-        return ReadOptional<PlanList>(answer)?.Plans ?? [];
+        return answer.ReadOptional<PlanList>()?.Plans ?? [];
     }
 
     public Task<OperationAccepted> ChangePlanAsync(Guid subscriptionId, string planId, Guid correlationId, CancellationToken ct = default)
@@ -113,7 +108,7 @@ public sealed partial class FulfillmentClient(
     public async Task<IReadOnlyList<MarketplaceOperation>> ListOutstandingOperationsAsync(
         Guid subscriptionId, Guid correlationId, CancellationToken ct = default)
     {
-        var answer = await SendAsync(
+        var answer = await _sender.SendAsync(
             HttpMethod.Get, ApiUri($"saas/subscriptions/{subscriptionId}/operations"), JsonBody.None,
             RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
         return ReadOperationList(answer);
@@ -122,7 +117,7 @@ public sealed partial class FulfillmentClient(
     public async Task<MarketplaceOperation> GetOperationAsync(
         Guid subscriptionId, Guid operationId, Guid correlationId, CancellationToken ct = default)
     {
-        var answer = await SendAsync(
+        var answer = await _sender.SendAsync(
             HttpMethod.Get, ApiUri($"saas/subscriptions/{subscriptionId}/operations/{operationId}"), JsonBody.None,
             RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
         return ReadRequired<MarketplaceOperation>(answer);
@@ -135,7 +130,7 @@ public sealed partial class FulfillmentClient(
 
         // Sending the same status twice changes nothing; a 409 ("a newer update was already fulfilled") reaches the
         // caller as a MarketplaceException, which treats it as done.
-        await SendAsync(
+        await _sender.SendAsync(
             HttpMethod.Patch, ApiUri($"saas/subscriptions/{subscriptionId}/operations/{operationId}"), JsonBody.Of(update),
             RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
     }
@@ -145,7 +140,7 @@ public sealed partial class FulfillmentClient(
     {
         // Change plan, change quantity and cancel each start an operation: repeated after a 5xx or a time-out they
         // could start a second one, so only a throttled (refused, unexecuted) attempt is repeated.
-        var answer = await SendAsync(
+        var answer = await _sender.SendAsync(
             method, ApiUri($"saas/subscriptions/{subscriptionId}"), body, RetrySafety.OnlyWhenThrottled, correlationId, ct)
             .ConfigureAwait(false);
         return ReadAccepted(answer, subscriptionId);
@@ -154,89 +149,7 @@ public sealed partial class FulfillmentClient(
     private Uri ApiUri(string path, string? extraQuery = null) =>
         new(BaseUri, $"{path}?api-version={Uri.EscapeDataString(_options.ApiVersion)}{extraQuery}");
 
-    private async Task<Answer> SendAsync(
-        HttpMethod method, Uri uri, JsonBody body, RetrySafety safety, Guid correlationId, CancellationToken ct,
-        Action<HttpRequestMessage>? addHeaders = null)
-    {
-        var requestId = Guid.NewGuid().ToString();
-        var path = uri.AbsolutePath;
-
-        using var request = new HttpRequestMessage(method, uri);
-        request.Headers.TryAddWithoutValidation(RequestIdHeader, requestId);
-        request.Headers.TryAddWithoutValidation(CorrelationIdHeader, correlationId.ToString());
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetAccessTokenAsync(ct).ConfigureAwait(false));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Options.Set(RetrySafetyOption.Key, safety);
-        request.Content = body.ToContent();
-        addHeaders?.Invoke(request);
-
-        var started = time.GetTimestamp();
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsTransportFailure(ex, ct))
-        {
-            var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
-            LogCallFailed(method.Method, path, elapsed, requestId, correlationId, ex.GetType().Name);
-            throw TransportFailure(ex, safety, requestId);
-        }
-
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            var echoedRequestId = FirstHeader(response.Headers, RequestIdHeader) ?? requestId;
-            var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
-
-            if (!response.IsSuccessStatusCode)
-            {
-                LogCallRefused(method.Method, path, (int)response.StatusCode, elapsed, echoedRequestId, correlationId);
-                var error = MarketplaceErrorBody.Parse(text);
-                throw new MarketplaceException(
-                    response.StatusCode,
-                    error.Code,
-                    error.Message ?? (string.IsNullOrEmpty(response.ReasonPhrase) ? "(no error message)" : response.ReasonPhrase),
-                    echoedRequestId,
-                    error.RawBody);
-            }
-
-            LogCall(method.Method, path, (int)response.StatusCode, elapsed, echoedRequestId, correlationId);
-            return new Answer(response.StatusCode, text, response.Headers, echoedRequestId);
-        }
-    }
-
-    private static bool IsTransportFailure(Exception ex, CancellationToken ct) =>
-        ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
-        || (ex is OperationCanceledException && !ct.IsCancellationRequested);
-
-    /// <summary>
-    /// No answer came back. For a call that starts an operation the outcome is unknown (the first attempt may have been
-    /// carried out), so the message tells the caller to look at outstanding operations rather than try again.
-    /// </summary>
-    private static MarketplaceException TransportFailure(Exception ex, RetrySafety safety, string requestId)
-    {
-        var neverSent = ex is BrokenCircuitException
-            || (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError });
-        var (status, code, what) = ex switch
-        {
-            BrokenCircuitException => (HttpStatusCode.ServiceUnavailable, "CircuitOpen", "the marketplace failed repeatedly; calls are paused for a moment"),
-            HttpRequestException => (HttpStatusCode.ServiceUnavailable, "Unreachable", "the marketplace could not be reached"),
-            _ => (HttpStatusCode.GatewayTimeout, "Timeout", "the marketplace did not answer in time"),
-        };
-
-        if (safety == RetrySafety.OnlyWhenThrottled && !neverSent)
-        {
-            return new MarketplaceException(
-                status, "OutcomeUnknown",
-                $"{what}; the change may or may not have been made — check the subscription's outstanding operations before trying again",
-                requestId, inner: ex);
-        }
-
-        return new MarketplaceException(status, code, what, requestId, inner: ex);
-    }
-
-    private Uri? NextPage(string? nextLink, Answer answer)
+    private Uri? NextPage(string? nextLink, MarketplaceAnswer answer)
     {
         if (string.IsNullOrWhiteSpace(nextLink))
         {
@@ -254,16 +167,16 @@ public sealed partial class FulfillmentClient(
         return next;
     }
 
-    private OperationAccepted ReadAccepted(Answer answer, Guid subscriptionId)
+    private OperationAccepted ReadAccepted(MarketplaceAnswer answer, Guid subscriptionId)
     {
-        var location = FirstHeader(answer.Headers, OperationLocationHeader) is { Length: > 0 } text
+        var location = MarketplaceAnswer.FirstHeader(answer.Headers, OperationLocationHeader) is { Length: > 0 } text
             ? new Uri(BaseUri, text.Trim())
             : null;
 
         // The id is taken from the Operation-Location path (…/operations/{opId}); an Operation-Id header is not
         // documented and used only when the location gives none (contract §3).
         var operationId = OperationIdFrom(location)
-            ?? (Guid.TryParse(FirstHeader(answer.Headers, OperationIdHeader), out var fromHeader) ? fromHeader : (Guid?)null);
+            ?? (Guid.TryParse(MarketplaceAnswer.FirstHeader(answer.Headers, OperationIdHeader), out var fromHeader) ? fromHeader : (Guid?)null);
 
         if (operationId is not { } id)
         {
@@ -289,7 +202,7 @@ public sealed partial class FulfillmentClient(
     }
 
     /// <summary>Outstanding operations come as <c>{"operations":[…]}</c>, as a bare array (Microsoft's sample emulator) or as nothing.</summary>
-    private static IReadOnlyList<MarketplaceOperation> ReadOperationList(Answer answer)
+    private static IReadOnlyList<MarketplaceOperation> ReadOperationList(MarketplaceAnswer answer)
     {
         if (string.IsNullOrWhiteSpace(answer.Body))
         {
@@ -305,80 +218,14 @@ public sealed partial class FulfillmentClient(
         }
         catch (JsonException ex)
         {
-            throw InvalidResponse(answer, ex);
+            throw answer.InvalidResponse(ex);
         }
     }
 
-    private static T ReadRequired<T>(Answer answer) where T : class =>
-        ReadOptional<T>(answer) ?? throw InvalidResponse(answer, null);
-
-    private static T? ReadOptional<T>(Answer answer) where T : class
-    {
-        if (string.IsNullOrWhiteSpace(answer.Body))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<T>(answer.Body, MarketplaceJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            throw InvalidResponse(answer, ex);
-        }
-    }
-
-    private static MarketplaceException InvalidResponse(Answer answer, Exception? inner) =>
-        new(answer.Status, "InvalidResponse", $"The marketplace answered {(int)answer.Status} with a body that could not be read.",
-            answer.RequestId, answer.Body, inner);
-
-    private static string? FirstHeader(HttpHeaders headers, string name) =>
-        headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "Marketplace {Method} {Path} answered {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
-    private partial void LogCall(string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
-
-    [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Marketplace {Method} {Path} refused with {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
-    private partial void LogCallRefused(string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
-
-    [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Marketplace {Method} {Path} got no answer after {ElapsedMs:F0} ms: {Failure} (request {RequestId}, correlation {CorrelationId})")]
-    private partial void LogCallFailed(string method, string path, double elapsedMs, string requestId, Guid correlationId, string failure);
-
-    private sealed record Answer(HttpStatusCode Status, string Body, HttpResponseHeaders Headers, string RequestId);
+    private static T ReadRequired<T>(MarketplaceAnswer answer) where T : class =>
+        answer.ReadOptional<T>() ?? throw answer.InvalidResponse(null);
 
     private sealed record PlanChange([property: JsonPropertyName("planId")] string PlanId);
 
     private sealed record QuantityChange([property: JsonPropertyName("quantity")] int Quantity);
-
-    /// <summary>A request body serialized once up front, so that a retried attempt sends the very same bytes.</summary>
-    private sealed class JsonBody
-    {
-        private readonly byte[]? _utf8;
-
-        private JsonBody(byte[]? utf8) => _utf8 = utf8;
-
-        /// <summary>No content at all (GET, DELETE).</summary>
-        public static JsonBody None { get; } = new(null);
-
-        /// <summary>A POST without a body still says it speaks JSON (contract §1 lists content-type on every call).</summary>
-        public static JsonBody Empty { get; } = new([]);
-
-        public static JsonBody Of<T>(T value) => new(JsonSerializer.SerializeToUtf8Bytes(value, MarketplaceJson.Options));
-
-        public HttpContent? ToContent()
-        {
-            if (_utf8 is null)
-            {
-                return null;
-            }
-
-            var content = new ByteArrayContent(_utf8);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-            return content;
-        }
-    }
 }

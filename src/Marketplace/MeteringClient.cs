@@ -1,13 +1,10 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Marketplace.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace Marketplace;
 
@@ -24,17 +21,15 @@ namespace Marketplace;
 /// marked <see cref="RetrySafety.Idempotent"/>. What the dedup does not protect is a *different* quantity for an hour
 /// already reported: that comes back Duplicate with the earlier quantity, which callers must compare with their own.
 /// </remarks>
-public sealed partial class MeteringClient(
+public sealed class MeteringClient(
     HttpClient http,
     IMarketplaceTokenProvider tokens,
     IOptions<MarketplaceClientOptions> options,
     TimeProvider time,
     ILogger<MeteringClient> logger) : IMeteringClient
 {
-    private const string RequestIdHeader = "x-ms-requestid";
-    private const string CorrelationIdHeader = "x-ms-correlationid";
-
     private readonly MarketplaceClientOptions _options = options.Value;
+    private readonly MarketplaceRequestSender _sender = new(http, tokens, time, logger, "Metering");
     private Uri BaseUri => MarketplaceClientOptions.WithTrailingSlash(_options.BaseUri);
 
     public async Task<UsageEventResult> ReportUsageAsync(UsageEvent usage, Guid correlationId, CancellationToken ct = default)
@@ -42,20 +37,20 @@ public sealed partial class MeteringClient(
         ArgumentNullException.ThrowIfNull(usage);
         Validate(usage, nameof(usage));
 
-        var answer = await SendAsync(HttpMethod.Post, ApiUri("usageEvent"), Serialize(usage), correlationId, ct, conflictIsAnswer: true)
+        var answer = await SendAsync(HttpMethod.Post, ApiUri("usageEvent"), JsonBody.Of(usage), correlationId, ct, conflictIsAnswer: true)
             .ConfigureAwait(false);
 
         if (answer.Status == HttpStatusCode.Conflict)
         {
             // The 409 of a duplicate carries the event accepted earlier for that hour: the usage is billed, once.
-            var conflict = Read<UsageEventError>(answer);
+            var conflict = answer.ReadOptional<UsageEventError>();
             var accepted = conflict?.AdditionalInfo?.AcceptedMessage
                 ?? throw new MarketplaceException(answer.Status, conflict?.Code ?? "Conflict",
                     conflict?.Message ?? "The marketplace answered 409 without the accepted event.", answer.RequestId, answer.Body);
             return accepted with { Status = UsageEventStatus.Duplicate, Error = conflict! with { AdditionalInfo = null } };
         }
 
-        return Read<UsageEventResult>(answer) ?? throw InvalidResponse(answer, null);
+        return answer.ReadOptional<UsageEventResult>() ?? throw answer.InvalidResponse(null);
     }
 
     public async Task<BatchUsageEventResult> ReportUsageBatchAsync(
@@ -75,9 +70,9 @@ public sealed partial class MeteringClient(
         }
 
         var answer = await SendAsync(
-            HttpMethod.Post, ApiUri("batchUsageEvent"), Serialize(new BatchUsageEventRequest { Request = usage }), correlationId, ct,
+            HttpMethod.Post, ApiUri("batchUsageEvent"), JsonBody.Of(new BatchUsageEventRequest { Request = usage }), correlationId, ct,
             conflictIsAnswer: false).ConfigureAwait(false);
-        return Read<BatchUsageEventResult>(answer) ?? new BatchUsageEventResult();
+        return answer.ReadOptional<BatchUsageEventResult>() ?? new BatchUsageEventResult();
     }
 
     public async Task<IReadOnlyList<ReportedUsage>> GetReportedUsageAsync(
@@ -92,7 +87,7 @@ public sealed partial class MeteringClient(
         Append(filter, "dimension", query.Dimension);
         Append(filter, "resourceId", query.ResourceId?.ToString());
 
-        var answer = await SendAsync(HttpMethod.Get, ApiUri("usageEvents", filter.ToString()), null, correlationId, ct, conflictIsAnswer: false)
+        var answer = await SendAsync(HttpMethod.Get, ApiUri("usageEvents", filter.ToString()), JsonBody.None, correlationId, ct, conflictIsAnswer: false)
             .ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(answer.Body))
         {
@@ -116,7 +111,7 @@ public sealed partial class MeteringClient(
         }
         catch (JsonException ex)
         {
-            throw InvalidResponse(answer, ex);
+            throw answer.InvalidResponse(ex);
         }
     }
 
@@ -162,105 +157,12 @@ public sealed partial class MeteringClient(
     private Uri ApiUri(string path, string? extraQuery = null) =>
         new(BaseUri, $"{path}?api-version={Uri.EscapeDataString(_options.ApiVersion)}{extraQuery}");
 
-    /// <summary>Serialized once, so that a retried attempt sends the very same bytes — which is what makes the retry harmless.</summary>
-    private static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, MarketplaceJson.Options);
-
-    private async Task<Answer> SendAsync(
-        HttpMethod method, Uri uri, byte[]? body, Guid correlationId, CancellationToken ct, bool conflictIsAnswer)
-    {
-        var requestId = Guid.NewGuid().ToString();
-        var path = uri.AbsolutePath;
-
-        using var request = new HttpRequestMessage(method, uri);
-        request.Headers.TryAddWithoutValidation(RequestIdHeader, requestId);
-        request.Headers.TryAddWithoutValidation(CorrelationIdHeader, correlationId.ToString());
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetAccessTokenAsync(ct).ConfigureAwait(false));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        // See the class remarks: the marketplace's hourly dedup makes every metering call safe to repeat.
-        request.Options.Set(RetrySafetyOption.Key, RetrySafety.Idempotent);
-        if (body is not null)
-        {
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        }
-
-        var started = time.GetTimestamp();
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
-                                   || (ex is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            LogCallFailed(method.Method, path, time.GetElapsedTime(started).TotalMilliseconds, requestId, correlationId, ex.GetType().Name);
-            // Unlike a plan change, an unanswered usage call is simply sent again later: the dedup settles the outcome.
-            var (status, code, what) = ex switch
-            {
-                BrokenCircuitException => (HttpStatusCode.ServiceUnavailable, "CircuitOpen", "the marketplace failed repeatedly; calls are paused for a moment"),
-                HttpRequestException => (HttpStatusCode.ServiceUnavailable, "Unreachable", "the marketplace could not be reached"),
-                _ => (HttpStatusCode.GatewayTimeout, "Timeout", "the marketplace did not answer in time"),
-            };
-            throw new MarketplaceException(status, code, what, requestId, inner: ex);
-        }
-
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            var echoedRequestId = response.Headers.TryGetValues(RequestIdHeader, out var ids) ? ids.FirstOrDefault() ?? requestId : requestId;
-            var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
-
-            var isAnswer = response.IsSuccessStatusCode || (conflictIsAnswer && response.StatusCode == HttpStatusCode.Conflict);
-            if (!isAnswer)
-            {
-                LogCallRefused(method.Method, path, (int)response.StatusCode, elapsed, echoedRequestId, correlationId);
-                var error = MarketplaceErrorBody.Parse(text);
-                throw new MarketplaceException(
-                    response.StatusCode,
-                    error.Code,
-                    error.Message ?? (string.IsNullOrEmpty(response.ReasonPhrase) ? "(no error message)" : response.ReasonPhrase),
-                    echoedRequestId,
-                    // A 400 of a usage call names the reason in details[].code (Expired, InvalidDimension…): keep the body.
-                    error.RawBody ?? text);
-            }
-
-            LogCall(method.Method, path, (int)response.StatusCode, elapsed, echoedRequestId, correlationId);
-            return new Answer(response.StatusCode, text, echoedRequestId);
-        }
-    }
-
-    private static T? Read<T>(Answer answer) where T : class
-    {
-        if (string.IsNullOrWhiteSpace(answer.Body))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<T>(answer.Body, MarketplaceJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            throw InvalidResponse(answer, ex);
-        }
-    }
-
-    private static MarketplaceException InvalidResponse(Answer answer, Exception? inner) =>
-        new(answer.Status, "InvalidResponse", $"The marketplace answered {(int)answer.Status} with a body that could not be read.",
-            answer.RequestId, answer.Body, inner);
-
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "Metering {Method} {Path} answered {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
-    private partial void LogCall(string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
-
-    [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Metering {Method} {Path} refused with {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
-    private partial void LogCallRefused(string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
-
-    [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Metering {Method} {Path} got no answer after {ElapsedMs:F0} ms: {Failure} (request {RequestId}, correlation {CorrelationId})")]
-    private partial void LogCallFailed(string method, string path, double elapsedMs, string requestId, Guid correlationId, string failure);
-
-    private sealed record Answer(HttpStatusCode Status, string Body, string RequestId);
+    /// <summary>
+    /// See the class remarks: the marketplace's hourly dedup makes every metering call safe to repeat, and an unanswered
+    /// usage call is simply sent again later. A 400 of a usage call names the reason in details[].code (Expired,
+    /// InvalidDimension…), so a refusal keeps its body.
+    /// </summary>
+    private Task<MarketplaceAnswer> SendAsync(
+        HttpMethod method, Uri uri, JsonBody body, Guid correlationId, CancellationToken ct, bool conflictIsAnswer) =>
+        _sender.SendAsync(method, uri, body, RetrySafety.Idempotent, correlationId, ct, conflictIsAnswer: conflictIsAnswer, keepErrorBody: true);
 }

@@ -1,3 +1,5 @@
+using PublisherPortal.Data;
+
 namespace PublisherPortal.Console;
 
 public static class ConsoleExtensions
@@ -22,6 +24,7 @@ public static class ConsoleExtensions
         services.TryAddSingleton<SubscriptionDossierQuery>();
         services.TryAddSingleton<SuspensionQuery>();
         services.TryAddSingleton<StuckWorkQuery>();
+        services.TryAddSingleton<PlanStore>();
         services.TryAddSingleton<PlanCatalog>();
         services.TryAddSingleton<DeliveryRequeue>();
         services.TryAddScoped<OperatorActions>();

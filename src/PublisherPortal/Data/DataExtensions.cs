@@ -34,6 +34,7 @@ public static class DataExtensions
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<SubscriptionStore>();
         builder.Services.AddSingleton<OperationStore>();
+        builder.Services.AddSingleton<PlanStore>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;

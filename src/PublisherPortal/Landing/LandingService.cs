@@ -16,6 +16,7 @@ public sealed partial class LandingService(
     PortalDatabase database,
     SubscriptionStore subscriptions,
     LandingStore landing,
+    PlanStore planStore,
     AuditLog audit,
     TimeProvider time,
     IOptions<LandingOptions> options,
@@ -270,7 +271,7 @@ public sealed partial class LandingService(
             }, connection, tx, ct);
         }
 
-        await landing.RememberPlansAsync(bought.OfferId, plans, connection, tx, ct);
+        await planStore.UpsertAsync(bought.OfferId, plans, connection, tx, ct);
         await tx.CommitAsync(ct);
         return record;
     }

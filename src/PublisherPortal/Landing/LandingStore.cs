@@ -96,43 +96,6 @@ public sealed class LandingStore(PortalDatabase database, TimeProvider time)
             UPDATE subscriptions SET wizard_step = @done WHERE id = @subscriptionId
             """, new { subscriptionId, done = (int)WizardStep.Done }, tx, cancellationToken: ct));
 
-    /// <summary>
-    /// Keeps the catalogue the marketplace showed us, so pages that list many subscriptions can name plans without
-    /// a marketplace call per row.
-    /// </summary>
-    public async Task RememberPlansAsync(string offerId, IReadOnlyList<Plan> plans, DbConnection connection, DbTransaction tx, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        foreach (var plan in plans)
-        {
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO plans (offer_id, plan_id, display_name, description, is_price_per_seat, min_quantity, max_quantity,
-                                   is_private, is_stop_sell, raw_json, refreshed_at)
-                VALUES (@offerId, @planId, @displayName, @description, @isPricePerSeat, @minQuantity, @maxQuantity,
-                        @isPrivate, @isStopSell, @rawJson, @now)
-                ON CONFLICT (offer_id, plan_id) DO UPDATE SET
-                    display_name = excluded.display_name, description = excluded.description,
-                    is_price_per_seat = excluded.is_price_per_seat, min_quantity = excluded.min_quantity,
-                    max_quantity = excluded.max_quantity, is_private = excluded.is_private,
-                    is_stop_sell = excluded.is_stop_sell, raw_json = excluded.raw_json, refreshed_at = excluded.refreshed_at
-                """,
-                new
-                {
-                    offerId,
-                    planId = plan.PlanId,
-                    displayName = string.IsNullOrWhiteSpace(plan.DisplayName) ? plan.PlanId : plan.DisplayName,
-                    description = plan.Description,
-                    isPricePerSeat = plan.IsPricePerSeat,
-                    minQuantity = plan.MinQuantity,
-                    maxQuantity = plan.MaxQuantity,
-                    isPrivate = plan.IsPrivate,
-                    isStopSell = plan.IsStopSell,
-                    rawJson = System.Text.Json.JsonSerializer.Serialize(plan, MarketplaceJson.Options),
-                    now,
-                }, tx, cancellationToken: ct));
-        }
-    }
-
     /// <summary>Display names of the plans we know, by (offer, plan).</summary>
     public async Task<IReadOnlyDictionary<(string OfferId, string PlanId), string>> PlanNamesAsync(CancellationToken ct)
     {

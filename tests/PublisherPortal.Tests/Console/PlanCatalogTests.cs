@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PublisherPortal.Console;
+using PublisherPortal.Data;
 using PublisherPortal.Tests.Support;
 
 namespace PublisherPortal.Tests.Console;
@@ -12,7 +13,7 @@ public sealed class PlanCatalogTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
-    private PlanCatalog Catalogue() => new(_db.Database, new UnusedMarketplace(), _db.Time, NullLogger<PlanCatalog>.Instance);
+    private PlanCatalog Catalogue() => new(_db.Database, new PlanStore(_db.Time), new UnusedMarketplace(), NullLogger<PlanCatalog>.Instance);
 
     [Fact]
     public async Task Without_plans_or_subscriptions_the_catalogue_is_empty()

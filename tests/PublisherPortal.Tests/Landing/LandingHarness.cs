@@ -36,6 +36,7 @@ public static class LandingServices
         services.AddSingleton<OperationStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<LandingStore>();
+        services.AddSingleton<PlanStore>();
         services.AddScoped<LandingService>();
         services.AddScoped<CustomerSubscriptions>();
         services.AddScoped<SubscriptionChangeService>();

@@ -44,8 +44,8 @@ public sealed record AvailablePlans(IReadOnlyList<Plan> Plans, string? Problem);
 /// </summary>
 public sealed partial class PlanCatalog(
     PortalDatabase database,
+    PlanStore planStore,
     IFulfillmentClient marketplace,
-    TimeProvider time,
     ILogger<PlanCatalog> logger)
 {
     private sealed record StoredPlan
@@ -207,38 +207,9 @@ public sealed partial class PlanCatalog(
 
     private async Task StoreAsync(string offerId, IReadOnlyList<Plan> plans, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
-        foreach (var plan in plans)
-        {
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO plans (offer_id, plan_id, display_name, description, is_price_per_seat, min_quantity, max_quantity,
-                                   is_private, is_stop_sell, raw_json, refreshed_at)
-                VALUES (@offerId, @planId, @displayName, @description, @isPricePerSeat, @minQuantity, @maxQuantity,
-                        @isPrivate, @isStopSell, @rawJson, @now)
-                ON CONFLICT (offer_id, plan_id) DO UPDATE SET
-                    display_name = excluded.display_name, description = excluded.description,
-                    is_price_per_seat = excluded.is_price_per_seat, min_quantity = excluded.min_quantity,
-                    max_quantity = excluded.max_quantity, is_private = excluded.is_private,
-                    is_stop_sell = excluded.is_stop_sell, raw_json = excluded.raw_json, refreshed_at = excluded.refreshed_at
-                """,
-                new
-                {
-                    offerId,
-                    planId = plan.PlanId,
-                    displayName = string.IsNullOrWhiteSpace(plan.DisplayName) ? plan.PlanId : plan.DisplayName,
-                    description = plan.Description,
-                    isPricePerSeat = plan.IsPricePerSeat,
-                    minQuantity = plan.IsPricePerSeat ? plan.MinQuantity : null,
-                    maxQuantity = plan.IsPricePerSeat ? plan.MaxQuantity : null,
-                    isPrivate = plan.IsPrivate,
-                    isStopSell = plan.IsStopSell,
-                    rawJson = JsonSerializer.Serialize(plan, MarketplaceJson.Options),
-                    now,
-                }, tx, cancellationToken: ct));
-        }
-
+        await planStore.UpsertAsync(offerId, plans, connection, tx, ct);
         await tx.CommitAsync(ct);
     }
 
