@@ -139,8 +139,8 @@ static async Task SeedAsync(string file, int subscriptions, int events)
             tenant.Value = TenantOf(i % 1000).ToString("D");
             test.Value = i % 20 == 0 ? 1 : 0;
             access.Value = statuses[i % statuses.Length] == "Subscribed" ? 1 : 0;
-            firstSeen.Value = DapperSetup.FormatTime(start.AddMinutes(i));
-            updated.Value = DapperSetup.FormatTime(start.AddMinutes(i + (i % 13) * 60));
+            firstSeen.Value = PublisherPortal.Finance.FinanceCsvExport.Time(start.AddMinutes(i));
+            updated.Value = PublisherPortal.Finance.FinanceCsvExport.Time(start.AddMinutes(i + (i % 13) * 60));
             await insert.ExecuteNonQueryAsync();
         }
     }
@@ -167,7 +167,7 @@ static async Task SeedAsync(string file, int subscriptions, int events)
             var p = plans[s % plans.Length];
             sub.Value = ids[s];
             offer.Value = p.Offer;
-            at.Value = DapperSetup.FormatTime(start.AddSeconds(i * 7L));
+            at.Value = PublisherPortal.Finance.FinanceCsvExport.Time(start.AddSeconds(i * 7L));
             plan.Value = p.Plan;
             from.Value = 5 + i % 40;
             to.Value = 6 + i % 40;
