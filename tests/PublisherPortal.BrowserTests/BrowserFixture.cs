@@ -38,6 +38,26 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> in a fresh browser context (no shared sign-in, downloads allowed) and keeps a
+    /// screenshot of whatever was on screen if it fails.
+    /// </summary>
+    public async Task WithPageAsync(string test, Func<IPage, Task> body, int width = 1280, int height = 900)
+    {
+        await using var context = await Browser.NewContextAsync(new() { AcceptDownloads = true, ViewportSize = new() { Width = width, Height = height } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        try
+        {
+            await body(page);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotFolder, $"FAILED-{test}.png"), FullPage = true });
+            throw;
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (_playwright is not null)

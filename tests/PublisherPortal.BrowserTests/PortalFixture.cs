@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Marketplace.Models;
 using Microsoft.Playwright;
 using PublisherPortal.Data;
 
@@ -28,6 +29,9 @@ public sealed partial class PortalFixture : IAsyncLifetime
 
     /// <summary>The portal's own database, to check history the way finance would read it.</summary>
     public SubscriptionStore Store { get; private set; } = default!;
+
+    /// <summary>The same database, for tests that seed rows or read the audit log directly.</summary>
+    public PortalDatabase Database { get; private set; } = default!;
 
     public async Task InitializeAsync()
     {
@@ -94,9 +98,8 @@ public sealed partial class PortalFixture : IAsyncLifetime
 
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
         EmulatorHttpBase = await emulatorFound.Task;
-        Store = new SubscriptionStore(
-            new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(ContentRoot, "App_Data", "portal.db")}"),
-            TimeProvider.System);
+        Database = new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(ContentRoot, "App_Data", "portal.db")}");
+        Store = new SubscriptionStore(Database, TimeProvider.System);
     }
 
     public async Task DisposeAsync()
@@ -144,6 +147,39 @@ public sealed partial class PortalFixture : IAsyncLifetime
     {
         await page.ClickAsync($"[data-identity={identity}]");
         await page.WaitForURLAsync(url => url.StartsWith(BaseUrl.ToString(), StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal));
+    }
+
+    /// <summary>Opens <paramref name="path"/> signed out, which sends the browser to the emulator's sign-in, and signs in as <paramref name="identity"/>.</summary>
+    public async Task OpenAsAsync(IPage page, string identity, string path)
+    {
+        await page.GotoAsync(new Uri(BaseUrl, path.TrimStart('/')).ToString());
+        await SignInAsAsync(page, identity);
+    }
+
+    /// <summary>
+    /// Stores a subscription with its Resolved event straight into the portal's database, as the landing page would,
+    /// for tests that only read history (no marketplace round trip needed). Returns its id.
+    /// </summary>
+    public async Task<Guid> RecordResolvedAsync(string name, string offerId, string planId, int? quantity)
+    {
+        var s = new MarketplaceSubscription
+        {
+            Id = Guid.NewGuid(), Name = name, PublisherId = "contoso-publisher", OfferId = offerId, PlanId = planId, Quantity = quantity,
+            SaasSubscriptionStatus = SubscriptionStatus.PendingFulfillmentStart,
+            Beneficiary = new Party { EmailId = "alice@contoso.example", TenantId = "11111111-1111-1111-1111-111111111111" },
+            Purchaser = new Party { EmailId = "alice@contoso.example", TenantId = "11111111-1111-1111-1111-111111111111" },
+        };
+        await using var connection = await Database.OpenAsync();
+        await using var tx = await Database.BeginWriteAsync(connection);
+        await Store.RecordFromMarketplaceAsync(s, connection, tx);
+        await Store.AppendEventAsync(new SubscriptionEvent
+        {
+            SubscriptionId = s.Id, OfferId = offerId, OccurredAt = TimeProvider.System.GetUtcNow(), Kind = EventKinds.Resolved,
+            ToStatus = s.SaasSubscriptionStatus.ToString(), ToPlan = planId, ToQuantity = quantity, Source = EventSources.Customer,
+            Actor = "alice@contoso.example",
+        }, connection, tx);
+        await tx.CommitAsync();
+        return s.Id;
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -156,6 +156,40 @@ public sealed partial class OperatorActions(
             return result;
         });
 
+    /// <summary>
+    /// Asks the marketplace again for the plan or seat change a failed operation asked for. It is a new request through
+    /// <see cref="SubscriptionChangeService"/> (bounds, one-at-a-time and audit included), never a replay of the old one:
+    /// the subscription may have moved on since, and the marketplace judges the request against what it is now.
+    /// </summary>
+    public Task<ConsoleActionResult> RequestAgainAsync(ClaimsPrincipal user, Guid operationId, CancellationToken ct = default) =>
+        AsOperatorAsync(user, async actor =>
+        {
+            var operation = await operations.FindAsync(operationId, ct);
+            if (operation is null)
+            {
+                return new ConsoleActionResult.Failed("We have no record of this operation.");
+            }
+
+            if (!CanBeRequestedAgain(operation))
+            {
+                await audit.RecordAsync(actor.Actor, "RequestAgain", operation.SubscriptionId, $"operation {operationId}", "NotAllowed", ct);
+                return new ConsoleActionResult.Failed(operation.IsPending
+                    ? "This operation is still in progress; wait for the marketplace's answer."
+                    : "Only a plan or seat change that did not succeed can be requested again.");
+            }
+
+            await audit.RecordAsync(actor.Actor, "RequestAgain", operation.SubscriptionId, $"operation {operationId}", "Requested", ct);
+            return operation.Action == nameof(OperationAction.ChangePlan)
+                ? await ChangePlanAsync(user, operation.SubscriptionId, operation.RequestedPlanId!, ct)
+                : await ChangeSeatsAsync(user, operation.SubscriptionId, operation.RequestedQuantity!.Value, ct);
+        });
+
+    /// <summary>A plan or seat change that ended without succeeding; cancellations are confirmed afresh, never repeated by a click.</summary>
+    public static bool CanBeRequestedAgain(OperationRecord operation) =>
+        operation.Status is OperationStates.Failed or OperationStates.TimedOut or OperationStates.Conflict
+        && ((operation.Action == nameof(OperationAction.ChangePlan) && operation.RequestedPlanId is not null)
+            || (operation.Action == nameof(OperationAction.ChangeQuantity) && operation.RequestedQuantity is not null));
+
     /// <summary>Sends an acknowledgement we owe the marketplace again, now.</summary>
     public Task<ConsoleActionResult> RetryAcknowledgementAsync(ClaimsPrincipal user, long acknowledgementId, Guid subscriptionId, CancellationToken ct = default) =>
         AsOperatorAsync(user, async actor =>

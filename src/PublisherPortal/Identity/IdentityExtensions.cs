@@ -14,6 +14,9 @@ public static class IdentityExtensions
 {
     public const string AzureAdSection = "AzureAd";
 
+    /// <summary>The page a signed-in person without the needed role lands on (<see cref="AccessDeniedPage"/>).</summary>
+    public const string AccessDeniedPath = "/account/denied";
+
     public static IHostApplicationBuilder AddPortalIdentity(this IHostApplicationBuilder builder)
     {
         builder.Services
@@ -27,6 +30,11 @@ public static class IdentityExtensions
             options.TokenValidationParameters.RoleClaimType = ClaimTypes.Role;
             options.TokenValidationParameters.NameClaimType = "preferred_username";
         });
+
+        // A full page load by someone without the page's role is forbidden by the authorization middleware before Blazor
+        // runs; without this the cookie scheme sends them to Identity.Web's UI route, which we do not have (a bare error).
+        builder.Services.PostConfigure<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme, options =>
+            options.AccessDeniedPath = AccessDeniedPath);
 
         builder.Services.Configure<RoleAssignmentOptions>(builder.Configuration.GetSection(RoleAssignmentOptions.Section));
         builder.Services.AddTransient<IClaimsTransformation, ConfiguredRoleAssignments>();

@@ -1,149 +1,132 @@
+using System.Globalization;
 using Microsoft.Playwright;
-using Xunit.Abstractions;
 
 namespace PublisherPortal.BrowserTests.Console;
 
 /// <summary>
-/// The console in a real chromium against a running demo portal (PORTAL_BASE_URL, e.g. http://127.0.0.1:5617/) whose
-/// emulator holds an active per-seat subscription. Until the landing branch's PortalFixture is merged these tests use
-/// that external portal; without it they are skipped with a message, unless PORTAL_REQUIRE_BROWSER=1.
+/// The operator console in chromium against the shared demo portal (<see cref="PortalFixture"/>): an operator changes
+/// seats and plan and watches each operation finish; finance and a customer are refused the change.
+/// Each test buys and activates its own subscription so the tests do not depend on each other's order.
 /// </summary>
-public sealed class ConsoleBrowserTests(ITestOutputHelper output)
+[Collection(PortalCollection.Name)]
+public sealed class ConsoleBrowserTests(PortalFixture portal, BrowserFixture browser)
 {
-    private static readonly string? BaseUrl = Environment.GetEnvironmentVariable("PORTAL_BASE_URL");
-    private static readonly string ScreenshotFolder =
-        Environment.GetEnvironmentVariable("CONSOLE_SCREENSHOTS") ?? Path.Combine(Path.GetTempPath(), "console-screenshots");
-
-    private static readonly string[] Pages =
+    private static readonly string[] ConsolePages =
         ["console/subscriptions", "console/plans", "console/suspensions", "console/operations", "console/webhooks"];
 
-    [Theory]
-    [InlineData(1366, 900, "desktop")]
-    [InlineData(390, 844, "phone")]
-    public async Task Every_console_page_renders_without_an_error_and_fits_the_screen(int width, int height, string name)
-    {
-        if (!Available(out var skip))
+    [BrowserFact]
+    public Task Every_console_page_renders_for_an_operator_without_an_error_and_fits_desktop_and_phone() =>
+        browser.WithPageAsync(nameof(Every_console_page_renders_for_an_operator_without_an_error_and_fits_desktop_and_phone), async page =>
         {
-            // xunit 2 has no dynamic skip: say why in the output and stop.
-            output.WriteLine("Skipped: " + skip);
-            return;
-        }
+            await portal.OpenAsAsync(page, "olivia", ConsolePages[0]);
 
-        await using var browser = await LaunchAsync();
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
-        await SignInAsync(page, "olivia", Pages[0]);
+            foreach (var path in ConsolePages)
+            {
+                await page.GotoAsync(Url(path));
+                await WaitForInteractiveAsync(page);
+                foreach (var (label, width, height) in new[] { ("desktop", 1366, 900), ("phone", 390, 844) })
+                {
+                    await page.SetViewportSizeAsync(width, height);
+                    await page.ScreenshotAsync(new() { Path = Shot($"console-{path.Replace('/', '-')}-{label}"), FullPage = true });
 
-        foreach (var path in Pages)
-        {
-            await page.GotoAsync(BaseUrl!.TrimEnd('/') + "/" + path);
-            await page.WaitForSelectorAsync("h1");
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Shot($"{name}-{path.Replace('/', '-')}"), FullPage = true });
-
-            Assert.Equal(0, await page.Locator("[data-testid=error]").CountAsync());
-            var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
-            Assert.True(overflow <= 1, $"{path} is {overflow}px wider than a {width}px screen");
-        }
-    }
-
-    [Fact]
-    public async Task An_operator_changes_seats_and_sees_the_operation_finish()
-    {
-        if (!Available(out var skip))
-        {
-            // xunit 2 has no dynamic skip: say why in the output and stop.
-            output.WriteLine("Skipped: " + skip);
-            return;
-        }
-
-        await using var browser = await LaunchAsync();
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
-        await SignInAsync(page, "olivia", "console/subscriptions?status=Subscribed&plan=team");
-
-        // Whatever the portal heard so far, the marketplace's list is the truth: bring every subscription in first.
-        await page.Locator("[data-testid=reconcile-all]").ClickAsync();
-        await page.Locator("[data-testid=action-answer]").WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
-        await page.Locator("[data-testid=subscriptions-grid] tbody tr a").First.WaitForAsync();
-        await page.Locator("[data-testid=subscriptions-grid] tbody tr a").First.ClickAsync();
-        await page.WaitForSelectorAsync("[data-testid=change-seats]");
-        await WaitForInteractiveAsync(page);
-
-        var seats = page.Locator("input[data-testid=seats-input]");
-        var current = int.Parse(await seats.InputValueAsync(), System.Globalization.CultureInfo.InvariantCulture);
-        await seats.FillAsync((current + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await seats.BlurAsync();
-        await page.Locator("[data-testid=change-seats]").ClickAsync();
-
-        var progress = page.Locator("[data-testid=operation-progress][data-status=Succeeded]");
-        await progress.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Shot("seats-changed"), FullPage = true });
-        Assert.Contains($"{current + 1} seats", await progress.TextContentAsync() ?? "", StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Finance_reads_a_subscription_without_any_change_control()
-    {
-        if (!Available(out var skip))
-        {
-            // xunit 2 has no dynamic skip: say why in the output and stop.
-            output.WriteLine("Skipped: " + skip);
-            return;
-        }
-
-        await using var browser = await LaunchAsync();
-        var page = await browser.NewPageAsync();
-        await SignInAsync(page, "finn", "console/subscriptions");
-        await page.Locator("[data-testid=subscriptions-grid] tbody tr a").First.ClickAsync();
-        await page.WaitForSelectorAsync("[data-testid=marketplace-facts]");
-
-        Assert.Equal(0, await page.Locator("[data-testid=operator-actions]").CountAsync());
-    }
-
-    private static bool Available(out string reason)
-    {
-        var required = Environment.GetEnvironmentVariable("PORTAL_REQUIRE_BROWSER") == "1";
-        reason = !File.Exists("/usr/bin/chromium") ? "chromium is not installed at /usr/bin/chromium"
-            : BaseUrl is null ? "PORTAL_BASE_URL is not set: start the portal in demo mode with an active subscription and set it"
-            : "";
-        if (reason.Length > 0 && required)
-        {
-            throw new InvalidOperationException($"PORTAL_REQUIRE_BROWSER=1 but {reason}.");
-        }
-
-        return reason.Length == 0;
-    }
-
-    private static async Task<IBrowser> LaunchAsync()
-    {
-        var playwright = await Playwright.CreateAsync();
-        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+                    Assert.Equal(0, await page.Locator("[data-testid=error]").CountAsync());
+                    var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+                    Assert.True(overflow <= 1, $"{path} is {overflow}px wider than a {width}px screen");
+                }
+            }
         });
-    }
 
-    /// <summary>Opens a protected page, which sends us to the emulator's demo sign-in, and picks the identity.</summary>
-    private static async Task SignInAsync(IPage page, string identity, string path)
+    [BrowserFact]
+    public Task An_operator_changes_the_seats_and_then_the_plan_of_an_active_subscription_and_sees_each_operation_finish() =>
+        browser.WithPageAsync(nameof(An_operator_changes_the_seats_and_then_the_plan_of_an_active_subscription_and_sees_each_operation_finish), async page =>
+        {
+            var subscriptionId = await ActivatedSubscriptionAsync("team", 5);
+
+            await portal.OpenAsAsync(page, "olivia", $"console/subscriptions/{subscriptionId}");
+            await page.WaitForSelectorAsync("[data-testid=change-seats]");
+            await WaitForInteractiveAsync(page);
+
+            var seats = page.Locator("[data-testid=seats-input] input, input[data-testid=seats-input]").First;
+            await seats.FillAsync("6");
+            await seats.BlurAsync();
+            await page.Locator("[data-testid=change-seats]").ClickAsync();
+            var seatsDone = page.Locator("[data-testid=operation-progress][data-status=Succeeded]", new() { HasTextString = "6 seats" });
+            await seatsDone.WaitForAsync(new() { Timeout = 60_000 });
+            await page.ScreenshotAsync(new() { Path = Shot("console-seats-changed"), FullPage = true });
+
+            // The page re-reads the subscription when the operation ends; the plan control is enabled again then.
+            await page.Locator("[data-testid=plan-select]").First.ClickAsync();
+            await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "(business)" }).ClickAsync();
+            await page.Locator("[data-testid=change-plan]").ClickAsync();
+            var planDone = page.Locator("[data-testid=operation-progress][data-status=Succeeded]", new() { HasTextString = "Business" });
+            await planDone.WaitForAsync(new() { Timeout = 60_000 });
+            await page.ScreenshotAsync(new() { Path = Shot("console-plan-changed"), FullPage = true });
+
+            var stored = await portal.Store.FindAsync(subscriptionId);
+            Assert.Equal(("business", 6), (stored!.PlanId, stored.Quantity));
+        });
+
+    [BrowserFact]
+    public Task Finance_reads_an_active_subscription_but_sees_no_change_control() =>
+        browser.WithPageAsync(nameof(Finance_reads_an_active_subscription_but_sees_no_change_control), async page =>
+        {
+            var subscriptionId = await ActivatedSubscriptionAsync("team", 3);
+
+            await portal.OpenAsAsync(page, "finn", $"console/subscriptions/{subscriptionId}");
+            await page.WaitForSelectorAsync("[data-testid=marketplace-facts]");
+            await WaitForInteractiveAsync(page);
+
+            Assert.Equal(0, await page.Locator("[data-testid=operator-actions]").CountAsync());
+            Assert.Equal(0, await page.Locator("[data-testid=change-seats], [data-testid=change-plan], [data-testid=cancel-subscription]").CountAsync());
+            var stored = await portal.Store.FindAsync(subscriptionId);
+            Assert.Equal(("team", 3), (stored!.PlanId, stored.Quantity));
+        });
+
+    [BrowserFact]
+    public Task A_customer_gets_the_denied_page_on_every_console_page() =>
+        browser.WithPageAsync(nameof(A_customer_gets_the_denied_page_on_every_console_page), async page =>
+        {
+            var subscriptionId = await ActivatedSubscriptionAsync("team", 2);
+            await portal.OpenAsAsync(page, "alice", ConsolePages[0]);
+
+            foreach (var path in ConsolePages.Append($"console/subscriptions/{subscriptionId}"))
+            {
+                await page.GotoAsync(Url(path));
+                await page.GetByText("You don't have access to this page").WaitForAsync();
+                Assert.Equal(0, await page.Locator("[data-testid=operator-actions], [data-testid=subscriptions-grid]").CountAsync());
+            }
+
+            await page.ScreenshotAsync(new() { Path = Shot("console-denied-customer"), FullPage = true });
+        });
+
+    /// <summary>Buys in the marketplace and walks the landing wizard as Alice, in its own browser context, up to "activated".</summary>
+    private async Task<Guid> ActivatedSubscriptionAsync(string planId, int seats)
     {
-        await page.GotoAsync(BaseUrl!.TrimEnd('/') + "/" + path);
-        await page.Locator($"[data-identity={identity}]").ClickAsync();
-        await page.WaitForURLAsync(url => url.StartsWith(BaseUrl!.TrimEnd('/'), StringComparison.Ordinal) && !url.Contains("signin", StringComparison.Ordinal));
-        await WaitForInteractiveAsync(page);
+        var purchase = await portal.PurchaseAsync(planId, seats);
+        await browser.WithPageAsync("activate-" + purchase.SubscriptionId, async page =>
+        {
+            await page.GotoAsync(purchase.LandingUrl!.ToString());
+            await portal.SignInAsAsync(page, "alice");
+            await page.ClickAsync("[data-testid=review-continue]");
+            await page.ClickAsync("[data-testid=setup-continue]");
+            await page.ClickAsync("[data-testid=plan-continue]");
+            await page.ClickAsync("[data-testid=activate]");
+            await page.WaitForSelectorAsync("[data-testid=activated]", new() { Timeout = 30_000 });
+        });
+        return purchase.SubscriptionId;
     }
 
-    // The page is prerendered and then becomes interactive over the circuit; a click before that is lost.
+    // The page is prerendered, then becomes interactive over the circuit; a click before that is lost.
     private static async Task WaitForInteractiveAsync(IPage page)
     {
         await page.WaitForSelectorAsync("h1");
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-        await page.WaitForTimeoutAsync(1500);
+        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+        await page.WaitForTimeoutAsync(500);
     }
 
-    private static string Shot(string name)
-    {
-        Directory.CreateDirectory(ScreenshotFolder);
-        return Path.Combine(ScreenshotFolder, name + ".png");
-    }
+    private string Url(string path) => new Uri(portal.BaseUrl, path).ToString();
+
+    private static string Shot(string name) =>
+        Path.Combine(BrowserFixture.ScreenshotFolder, name.ToString(CultureInfo.InvariantCulture) + ".png");
 }

@@ -42,6 +42,7 @@ public sealed class OperatorActionsTests : IAsyncLifetime
             await actions.CheckOperationNowAsync(finance, Guid.NewGuid()),
             await actions.RetryAcknowledgementAsync(finance, 1, id),
             await actions.ProcessDeliveryAgainAsync(finance, 1, id),
+            await actions.RequestAgainAsync(finance, Guid.NewGuid()),
         ];
 
         Assert.All(results, r => Assert.IsType<ConsoleActionResult.Denied>(r));
@@ -154,6 +155,52 @@ public sealed class OperatorActionsTests : IAsyncLifetime
 
         Assert.IsType<ConsoleActionResult.Done>(again);
         Assert.IsType<ConsoleActionResult.Failed>(twice);
+    }
+
+    [Fact]
+    public async Task A_failed_seat_change_requested_again_goes_to_the_marketplace_as_a_new_operation_and_is_audited()
+    {
+        var id = await _portal.ActiveSubscriptionAsync(_scenario.Emulator, planId: "team", quantity: 5);
+        var failed = await InsertFailedOperationAsync(id, "ChangeQuantity", planId: null, quantity: 11);
+
+        var result = await Actions().RequestAgainAsync(ConsoleHosting.Person("olivia@publisher.example", Roles.Operator), failed);
+
+        var started = Assert.IsType<ChangeRequestResult.Started>(Assert.IsType<ConsoleActionResult.ChangeRequested>(result).Result);
+        Assert.NotEqual(failed, started.Operation.Id);
+        var operations = _portal.Services.GetRequiredService<OperationStore>();
+        await Eventually.HoldsAsync(() => operations.FindAsync(started.Operation.Id), o => o is { IsPending: false }, "the operation to end");
+        Assert.Equal(11, (await _portal.Subscriptions.FindAsync(id))!.Quantity);
+        await using var connection = await _portal.Database.OpenAsync();
+        var audited = await connection.QueryAsync<string>(
+            "SELECT action FROM audit_log WHERE subscription_id = @id AND actor = 'olivia@publisher.example' ORDER BY id", new { id = id.ToString("D") });
+        Assert.Equal("RequestAgain", audited.First());
+    }
+
+    [Fact]
+    public async Task A_succeeded_operation_or_a_cancellation_cannot_be_requested_again()
+    {
+        var id = await _portal.ActiveSubscriptionAsync(_scenario.Emulator, planId: "team", quantity: 5);
+        var cancellation = await InsertFailedOperationAsync(id, "Unsubscribe", planId: null, quantity: null);
+        var olivia = ConsoleHosting.Person("olivia@publisher.example", Roles.Operator);
+
+        var result = await Actions().RequestAgainAsync(olivia, cancellation);
+
+        Assert.IsType<ConsoleActionResult.Failed>(result);
+        Assert.Equal("Subscribed", _scenario.Simulator.Find(id)!.SaasSubscriptionStatus.ToString());
+    }
+
+    private async Task<Guid> InsertFailedOperationAsync(Guid subscriptionId, string action, string? planId, int? quantity)
+    {
+        var operationId = Guid.NewGuid();
+        await using var connection = await _portal.Database.OpenAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO operations (id, subscription_id, action, requested_plan_id, requested_quantity, status, source, requested_by,
+                                    requested_at, location, correlation_id, next_poll_at, completed_at, error_message)
+            VALUES (@id, @subscriptionId, @action, @planId, @quantity, 'Failed', 'operator', 'ada@publisher.example',
+                    '2026-11-01T09:00:00.0000000Z', 'https://example.invalid/op', @correlation, '2026-11-01T09:00:00.0000000Z',
+                    '2026-11-01T09:01:00.0000000Z', 'The marketplace answered Failure.')
+            """, new { id = operationId.ToString("D"), subscriptionId = subscriptionId.ToString("D"), action, planId, quantity, correlation = Guid.NewGuid().ToString("D") });
+        return operationId;
     }
 
     private async Task<long> InsertDeliveryAsync(string processingState)
