@@ -63,13 +63,12 @@ public sealed class PortalProcess : IAsyncDisposable
         }
 
         var portal = new PortalProcess(new Process { StartInfo = start, EnableRaisingEvents = true }, new Uri($"http://127.0.0.1:{port}/"));
-        var listening = portal.WaitForLineAsync(new Regex("Now listening on:"));
         portal._process.OutputDataReceived += (_, e) => portal.Append(e.Data);
         portal._process.ErrorDataReceived += (_, e) => portal.Append(e.Data);
         portal._process.Start();
         portal._process.BeginOutputReadLine();
         portal._process.BeginErrorReadLine();
-        await listening;
+        await portal.WaitForLineAsync(new Regex("Now listening on:"));
         return portal;
     }
 
