@@ -42,7 +42,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapHealthChecks("/healthz").AllowAnonymous();
+app.MapHealthEndpoints();     // /healthz liveness, /healthz/ready readiness (database reachable)
 app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();

@@ -35,6 +35,7 @@ public static class DataExtensions
         builder.Services.AddSingleton<SubscriptionStore>();
         builder.Services.AddSingleton<OperationStore>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [DatabaseHealthCheck.ReadyTag]);
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }

@@ -59,6 +59,12 @@ public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<Browse
         var a = await scenario.StartPortalAsync(database);
         var b = await scenario.StartPortalAsync(database);
         var alices = await scenario.ActiveSubscriptionAsync(database, "team", 5);
+        using (var http = new HttpClient())
+        {
+            // What the load balancer probes before it sends B any traffic.
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(new Uri(b.BaseUrl, "healthz/ready"))).StatusCode);
+        }
+
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
 
