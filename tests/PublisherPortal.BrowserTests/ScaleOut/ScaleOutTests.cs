@@ -44,6 +44,8 @@ public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<Browse
             });
 
         Assert.NotNull(restarted);
+        // Deliveries did meet the dead instance, and were retried onto the living one.
+        Assert.True(actual.FailedDeliveryAttempts > 0, "no delivery attempt met the killed instance: the crash proved nothing");
         Assert.Equal(expected.History, actual.History);
         Assert.Equal(expected.PerOperation, actual.PerOperation);
         Assert.All(actual.PerOperation, line => Assert.DoesNotContain("=2", line, StringComparison.Ordinal));
@@ -109,7 +111,7 @@ public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<Browse
                 await atHalf();
             }
 
-            foreach (var (action, id) in await StartStepAsync(scenario, subscriptions[i], Script[i % Script.Length]))
+            foreach (var (action, id) in await StartStepAsync(scenario, database, subscriptions[i], Script[i % Script.Length]))
             {
                 operations.Add((i, action, id));
                 duplicates.AddRange(portals.Select(p => scenario.RedeliverAsync(p, id)));
@@ -134,10 +136,11 @@ public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<Browse
         var perOperation = operations
             .Select(o => $"{o.Index} {o.Action} applied={events.Count(e => e.OperationId == o.Id.ToString())} acks={scenario.Simulator.StatusUpdatesFor(o.Id).Count}")
             .ToList();
-        return new BurstOutcome(history, perOperation);
+        var failedAttempts = operations.Sum(o => scenario.Simulator.DeliveriesFor(o.Id).Count(attempt => !attempt.Succeeded));
+        return new BurstOutcome(history, perOperation, failedAttempts);
     }
 
-    private static async Task<IReadOnlyList<(string Action, Guid Id)>> StartStepAsync(ScaleOutScenario scenario, Guid subscriptionId, string step)
+    private static async Task<IReadOnlyList<(string Action, Guid Id)>> StartStepAsync(ScaleOutScenario scenario, PortalDatabase database, Guid subscriptionId, string step)
     {
         var simulator = scenario.Simulator;
         return step switch
@@ -146,10 +149,35 @@ public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<Browse
             "ChangeQuantity" => [("ChangeQuantity", await simulator.ChangeQuantityAsync(subscriptionId, 12))],
             "Renew" => [("Renew", await simulator.RenewAsync(subscriptionId))],
             "Suspend" => [("Suspend", await simulator.SuspendAsync(subscriptionId))],
-            "SuspendThenReinstate" => [("Suspend", await simulator.SuspendAsync(subscriptionId)), ("Reinstate", await simulator.ReinstateAsync(subscriptionId))],
+            "SuspendThenReinstate" => [("Suspend", await simulator.SuspendAsync(subscriptionId)), ("Reinstate", await ReinstateOnceSuspendedAsync(scenario, database, subscriptionId))],
             "Unsubscribe" => [("Unsubscribe", await simulator.UnsubscribeAsync(subscriptionId))],
             _ => throw new ArgumentOutOfRangeException(nameof(step), step, "not a step of the script"),
         };
+    }
+
+    /// <summary>
+    /// A reinstatement follows a payment, days after the suspension, never milliseconds: the portal has the suspension
+    /// before the reinstatement is sent. (Sent at once, a crash can make the suspension arrive after the reinstatement;
+    /// the portal then keeps the right state but ignores the older delivery as stale, so the suspended spell is missing
+    /// from history — a limit of ordering by arrival, reported, not what this test is about.)
+    /// </summary>
+    private static async Task<Guid> ReinstateOnceSuspendedAsync(ScaleOutScenario scenario, PortalDatabase database, Guid subscriptionId)
+    {
+        using var timeout = new CancellationTokenSource(SettleTimeout);
+        while (true)
+        {
+            await using (var connection = await database.OpenAsync(timeout.Token))
+            {
+                var status = await connection.ExecuteScalarAsync<string>(
+                    "SELECT status FROM subscriptions WHERE id = @id", new { id = subscriptionId.ToString() });
+                if (status == "Suspended")
+                {
+                    return await scenario.Simulator.ReinstateAsync(subscriptionId);
+                }
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
     }
 
     /// <summary>Every delivery handed over, nothing left waiting in the inbox or the acknowledgement outbox.</summary>
@@ -178,5 +206,5 @@ public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<Browse
         await Task.Delay(1000, timeout.Token);
     }
 
-    private sealed record BurstOutcome(IReadOnlyList<string> History, IReadOnlyList<string> PerOperation);
+    private sealed record BurstOutcome(IReadOnlyList<string> History, IReadOnlyList<string> PerOperation, int FailedDeliveryAttempts);
 }
