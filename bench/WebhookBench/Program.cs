@@ -18,6 +18,12 @@ var settings = BenchSettings.Parse(args);
 Console.WriteLine($"Webhook ingestion benchmark — offered {settings.Rate}/s for {settings.Seconds}s, closed loop {settings.Concurrency} in flight for {settings.Seconds}s, {Environment.ProcessorCount} cores");
 
 await using var emulator = await EmulatorHost.StartAsync(new EmulatorOptions());
+if (args.Contains("--scaleout"))
+{
+    Environment.ExitCode = await ScaleOutBench.RunAsync(emulator, settings, args);
+    return;
+}
+
 var folder = Path.Combine(Path.GetTempPath(), "webhook-bench", Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(folder);
 var database = new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(folder, "portal.db")}");
@@ -140,14 +146,18 @@ internal sealed class LoadGenerator(HttpClient http, string token)
     }
 
     /// <summary>Keeps <paramref name="concurrency"/> requests in flight for the duration: the most the endpoint can take.</summary>
-    public async Task<RunResult> ClosedLoopAsync(Uri target, int concurrency, TimeSpan duration)
+    public Task<RunResult> ClosedLoopAsync(Uri target, int concurrency, TimeSpan duration) => ClosedLoopAsync([target], concurrency, duration);
+
+    /// <summary>The same over several instances: each in-flight slot sticks to one, as a load balancer spreads connections.</summary>
+    public async Task<RunResult> ClosedLoopAsync(IReadOnlyList<Uri> targets, int concurrency, TimeSpan duration)
     {
         var clock = Stopwatch.StartNew();
         var latencies = new List<double>();
         var sent = 0;
         var ok = 0;
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async slot =>
         {
+            var target = targets[slot % targets.Count];
             while (clock.Elapsed < duration)
             {
                 var (success, ms) = await SendAsync(target, clock, clock.Elapsed);

@@ -25,6 +25,12 @@ public sealed class EmulatorOptions
     /// <summary>Where Microsoft's side delivers webhooks (the portal's /api/webhook). Read at each delivery, so it may be set after start.</summary>
     public Uri? WebhookUrl { get; set; }
 
+    /// <summary>
+    /// More instances of the same portal behind what stands in for a load balancer: attempts rotate over
+    /// <see cref="WebhookUrl"/> and these, so a retry after a dead instance lands on another (--WebhookUrls:0=… on the command line).
+    /// </summary>
+    public IList<Uri> WebhookUrls { get; set; } = [];
+
     /// <summary>The publisher's landing page; simulated purchases return LandingPageUrl?token=….</summary>
     public Uri? LandingPageUrl { get; set; }
 

@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Marketplace.Models;
@@ -16,9 +13,8 @@ namespace PublisherPortal.BrowserTests;
 /// </summary>
 public sealed partial class PortalFixture : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly HttpClient _http = new();
-    private Process? _portal;
+    private PortalProcess? _portal;
 
     public Uri BaseUrl { get; private set; } = default!;
 
@@ -35,82 +31,25 @@ public sealed partial class PortalFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(ContentRoot);
-        var port = FreeLoopbackPort();
-        var portalDll = Path.Combine(AppContext.BaseDirectory, "PublisherPortal.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        foreach (var arg in new[]
-        {
-            portalDll,
-            "--contentRoot", ContentRoot,
-            "--urls", $"http://127.0.0.1:{port}",
+        _portal = await PortalProcess.StartAsync(ContentRoot, arguments:
+        [
             "--Portal:EmulatorHttpsPort=0",
             "--Portal:EmulatorHttpPort=0",
             "--Portal:SeedDemoData=false",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // Development serves MudBlazor's files from the build output (static web assets manifest), as `dotnet run` does.
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["Logging__LogLevel__Default"] = "Information";
-
-        var emulatorFound = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        _portal = new Process { StartInfo = start, EnableRaisingEvents = true };
-        _portal.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            log.Enqueue(e.Data);
-            if (EmulatorLine().Match(e.Data) is { Success: true } m)
-            {
-                emulatorFound.TrySetResult(new Uri(m.Groups["http"].Value));
-            }
-
-            if (e.Data.Contains("Now listening on:", StringComparison.Ordinal))
-            {
-                listening.TrySetResult();
-            }
-        };
-        _portal.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
-        _portal.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("The portal exited during start-up:\n" + string.Join('\n', log)));
-        _portal.Start();
-        _portal.BeginOutputReadLine();
-        _portal.BeginErrorReadLine();
-
-        using var timeout = new CancellationTokenSource(StartTimeout);
-        await Task.WhenAll(listening.Task, emulatorFound.Task).WaitAsync(timeout.Token)
-            .ContinueWith(t => t.IsCanceled
-                ? throw new TimeoutException("The portal did not start in time:\n" + string.Join('\n', log))
-                : t, TaskScheduler.Default).Unwrap();
-
-        BaseUrl = new Uri($"http://127.0.0.1:{port}/");
-        EmulatorHttpBase = await emulatorFound.Task;
+        ]);
+        BaseUrl = _portal.BaseUrl;
+        EmulatorHttpBase = new Uri((await _portal.WaitForLineAsync(EmulatorLine())).Groups["http"].Value);
         Database = new PortalDatabase(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(ContentRoot, "App_Data", "portal.db")}");
         Store = new SubscriptionStore(Database, TimeProvider.System);
     }
 
     public async Task DisposeAsync()
     {
-        if (_portal is { HasExited: false })
+        if (_portal is not null)
         {
-            _portal.Kill(entireProcessTree: true);
-            await _portal.WaitForExitAsync();
+            await _portal.DisposeAsync();
         }
 
-        _portal?.Dispose();
         _http.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
@@ -183,13 +122,6 @@ public sealed partial class PortalFixture : IAsyncLifetime
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [GeneratedRegex(@"Demo emulator listening: https (?<https>\S+) and http (?<http>\S+) ")]
     private static partial Regex EmulatorLine();

@@ -24,6 +24,7 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private readonly HashSet<Task> _running = [];
+    private int _nextTarget = -1;
 
     public WebhookDispatcher(SubscriptionBook book, EmulatorTokens tokens, EmulatorOptions options, TimeProvider time, ILogger log)
     {
@@ -133,7 +134,7 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
                 return;
             }
 
-            if (_options.WebhookUrl is null)
+            if (_options.WebhookUrl is null && _options.WebhookUrls.Count == 0)
             {
                 // Nowhere to deliver: retrying cannot help, and a demo without a portal should stay quiet.
                 return;
@@ -146,7 +147,7 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
 
     private async Task<(int? StatusCode, string? Error)> SendAsync(MarketplaceOperation delivery, CancellationToken ct)
     {
-        if (_options.WebhookUrl is not { } url)
+        if (NextWebhookUrl() is not { } url)
         {
             return (null, "No webhook URL is configured.");
         }
@@ -172,6 +173,13 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
         {
             return (null, "Timed out.");
         }
+    }
+
+    /// <summary>Round robin over every configured portal instance; read at each attempt, as the options may change.</summary>
+    private Uri? NextWebhookUrl()
+    {
+        Uri[] targets = [.. _options.WebhookUrl is { } first ? [first] : Array.Empty<Uri>(), .. _options.WebhookUrls];
+        return targets.Length == 0 ? null : targets[(int)((uint)Interlocked.Increment(ref _nextTarget) % (uint)targets.Length)];
     }
 
     public async ValueTask DisposeAsync()

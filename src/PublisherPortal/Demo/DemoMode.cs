@@ -1,5 +1,7 @@
 using Marketplace;
 using Marketplace.Emulator;
+using System.Security.Cryptography.X509Certificates;
+using Marketplace.Webhooks;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -19,6 +21,15 @@ public sealed class PortalModeOptions
 
     /// <summary>Create a few subscriptions in varied states on first start, so the console is not empty.</summary>
     public bool SeedDemoData { get; set; } = true;
+
+    /// <summary>
+    /// The https base of an emulator started on its own (`dotnet run --project src/Marketplace.Emulator`), shared by
+    /// several portal instances. Null (the default): every portal starts its own emulator in-process.
+    /// </summary>
+    public Uri? ExternalEmulator { get; set; }
+
+    /// <summary>That emulator's TLS certificate (emulator-tls.pfx in its data directory): the one certificate to trust.</summary>
+    public string? ExternalEmulatorCertificate { get; set; }
 }
 
 public enum PortalMode
@@ -45,6 +56,16 @@ public static partial class DemoMode
             return builder;
         }
 
+        if (mode.ExternalEmulator is { } external)
+        {
+            // Several instances share one emulator (scale-out demo): its state, and so the marketplace, must be one.
+            // The emulator's webhook URL and landing page are its own settings then (--WebhookUrl, --LandingPageUrl).
+            var certificatePath = mode.ExternalEmulatorCertificate
+                ?? throw new InvalidOperationException("Portal:ExternalEmulator needs Portal:ExternalEmulatorCertificate (the emulator's emulator-tls.pfx).");
+            PointAtEmulator(builder, external, X509CertificateLoader.LoadPkcs12FromFile(certificatePath, password: null), new EmulatorOptions());
+            return builder;
+        }
+
         var emulatorOptions = new EmulatorOptions
         {
             DataDirectory = Path.Combine(builder.Environment.ContentRootPath, "App_Data", "emulator"),
@@ -57,42 +78,55 @@ public static partial class DemoMode
         builder.Services.AddSingleton(emulator);
         builder.Services.AddHostedService<DemoEmulatorBinding>();
         builder.Services.AddHostedService<DemoSeeder>();
+        PointAtEmulator(builder, emulator.HttpsBaseUri, emulator.TlsCertificate, emulator.Options);
+        return builder;
+    }
 
-        var o = emulator.Options;
+    /// <summary>
+    /// Ordinary configuration pointing Entra ID, the marketplace API and webhook validation at the emulator, so the
+    /// real-mode code paths run; TLS trusts exactly the emulator's certificate, nothing machine-wide.
+    /// </summary>
+    private static void PointAtEmulator(IHostApplicationBuilder builder, Uri httpsBase, X509Certificate2 certificate, EmulatorOptions o)
+    {
+        // The emulator serves identity at its root and the API under /api/ (RunningEmulator.IdentityInstance, ApiBaseUri).
+        var identityInstance = httpsBase.ToString();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["AzureAd:Instance"] = emulator.IdentityInstance.ToString(),
+            ["AzureAd:Instance"] = identityInstance,
             ["AzureAd:TenantId"] = "organizations",
             ["AzureAd:ClientId"] = o.PortalClientId,
             ["AzureAd:ClientSecret"] = o.PortalClientSecret,
             ["AzureAd:CallbackPath"] = "/signin-oidc",
             ["AzureAd:SignedOutCallbackPath"] = "/signout-callback-oidc",
             ["AzureAd:ResponseType"] = "code",
-            ["Marketplace:BaseUri"] = emulator.ApiBaseUri.ToString(),
-            ["Marketplace:Instance"] = emulator.IdentityInstance.ToString(),
+            ["Marketplace:BaseUri"] = new Uri(httpsBase, "api/").ToString(),
+            ["Marketplace:Instance"] = identityInstance,
             ["Marketplace:TenantId"] = o.PublisherTenantId,
             ["Marketplace:ClientId"] = o.PortalClientId,
             ["Marketplace:ClientSecret"] = o.PortalClientSecret,
             ["Marketplace:MarketplaceAppId"] = o.MarketplaceAppId,
             ["Marketplace:DisableInstanceDiscovery"] = "true",
-            ["Webhooks:Instance"] = emulator.IdentityInstance.ToString(),
+            ["Webhooks:Instance"] = identityInstance,
             ["Webhooks:PublisherTenantId"] = o.PublisherTenantId,
             ["Webhooks:AudienceClientId"] = o.PortalClientId,
             ["Webhooks:MarketplaceAppId"] = o.MarketplaceAppId,
         });
 
-        // Trust exactly the emulator's certificate, nothing machine-wide.
-        builder.Services.AddHttpClient(TrustingClientName).ConfigurePrimaryHttpMessageHandler(emulator.CreateTrustingHandler);
-        builder.Services.Configure<MarketplaceClientOptions>(m => m.PinnedServerCertificate = emulator.TlsCertificate);
+        builder.Services.AddHttpClient(TrustingClientName).ConfigurePrimaryHttpMessageHandler(() => RunningEmulator.CreateHandlerTrusting(certificate));
+        builder.Services.Configure<MarketplaceClientOptions>(m => m.PinnedServerCertificate = certificate);
+        builder.Services.PostConfigure<WebhookValidationOptions>(v =>
+        {
+            v.PinnedServerCertificate ??= certificate;
+            v.V1IssuerInstances = [httpsBase];
+        });
         // PostConfigure, registered before Identity.Web's: it runs after Identity.Web copies its own options over
         // (which would reset the handler) and before OpenID Connect's post-configure builds the back channel from it.
         builder.Services.PostConfigure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, oidc =>
         {
-            oidc.BackchannelHttpHandler = emulator.CreateTrustingHandler();
+            oidc.BackchannelHttpHandler = RunningEmulator.CreateHandlerTrusting(certificate);
             oidc.RequireHttpsMetadata = true;
         });
         builder.Services.Configure<AadIssuerValidatorOptions>(v => v.HttpClientName = TrustingClientName);
-        return builder;
     }
 
     /// <summary>Once the portal listens, tell the emulator where our landing page and webhook are.</summary>

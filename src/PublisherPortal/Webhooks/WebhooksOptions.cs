@@ -24,9 +24,14 @@ public sealed class WebhooksOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a claimed row stays with one instance before another may take it over (the holder died).</summary>
+    /// <summary>
+    /// How long a claimed row stays with one instance before another may take it over (the holder died). It must
+    /// outlast one marketplace call with all its retries (Marketplace:Timeout, 100 s by default): an acknowledgement
+    /// PATCH still in flight when its lease ran out would be sent a second time by the instance that takes it over.
+    /// Deliveries and operations are safe either way (their finish checks the lease under a row lock and rolls back).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 20;
