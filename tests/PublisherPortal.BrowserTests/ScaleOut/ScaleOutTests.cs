@@ -1,6 +1,6 @@
 using Dapper;
-using Microsoft.Playwright;
 using PublisherPortal.Data;
+using Xunit.Abstractions;
 
 namespace PublisherPortal.BrowserTests.ScaleOut;
 
@@ -9,7 +9,7 @@ namespace PublisherPortal.BrowserTests.ScaleOut;
 /// a load balancer runs them: webhook work is shared without double work, a crash loses nothing, and a sign-in made
 /// on one instance is honoured by the other.
 /// </summary>
-public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class ScaleOutTests(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     /// <summary>All six webhook actions; two subscriptions each. Suspend-then-reinstate makes one subscription take two.</summary>
     private static readonly string[] Script = ["ChangePlan", "ChangeQuantity", "Renew", "Suspend", "SuspendThenReinstate", "Unsubscribe"];
@@ -43,6 +43,9 @@ public sealed class ScaleOutTests(BrowserFixture browser) : IClassFixture<Browse
                 scenario.DeliverTo(restarted, b);
             });
 
+        // Whole outcomes in the test log: a collection diff alone shows only a window around the first difference.
+        output.WriteLine("single instance:\n" + string.Join('\n', [.. expected.History, .. expected.PerOperation]));
+        output.WriteLine("two instances, one killed:\n" + string.Join('\n', [.. actual.History, .. actual.PerOperation]));
         Assert.NotNull(restarted);
         // Deliveries did meet the dead instance, and were retried onto the living one.
         Assert.True(actual.FailedDeliveryAttempts > 0, "no delivery attempt met the killed instance: the crash proved nothing");
