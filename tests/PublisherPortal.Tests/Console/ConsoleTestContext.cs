@@ -65,6 +65,10 @@ public abstract class ConsoleTestContext : PortalTestContext, IAsyncLifetime
         }).Build().GetSection(WebhooksOptions.Section);
         Services.AddWebhookServices(webhooks);
         Services.AddConsoleServices();
+        // Subscription detail embeds the metered-usage panel.
+        Services.AddSingleton<PublisherPortal.Metering.UsageStore>();
+        Services.AddSingleton<PublisherPortal.Metering.MeteringPlans>();
+        Services.AddScoped<PublisherPortal.Metering.MeteringConsole>();
     }
 
     // MudBlazor's services dispose only asynchronously, so the context is disposed here, before xunit's synchronous Dispose.
