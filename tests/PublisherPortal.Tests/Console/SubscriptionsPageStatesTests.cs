@@ -46,8 +46,8 @@ public sealed class SubscriptionsPageStatesTests : ConsoleTestContext
             Assert.Contains("mud-alert-text-error", alert.ClassName ?? "", StringComparison.Ordinal);
             Assert.Contains("Reload the page", alert.TextContent, StringComparison.Ordinal);
             Assert.Contains("check the portal's logs", alert.TextContent, StringComparison.Ordinal);
-        }, TimeSpan.FromSeconds(10));
-        Assert.DoesNotContain("Loading subscriptions…", page.Markup, StringComparison.Ordinal);
+            Assert.DoesNotContain("Loading subscriptions…", page.Markup, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>The grid's query (and the page's counts) read from a database that is not there.</summary>

@@ -102,7 +102,7 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
         var mismatches = new List<string>();
         foreach (var e in protectedRoutes)
         {
-            using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(e.Method), Concrete(e.Route)));
+            using var response = await SendAsync(client, e);
             var allowed = AllowedBy[e.Policy!].Contains(person);
             var refused = response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized;
             output.WriteLine($"{person}: {e.Method} {e.Route} [{e.Policy}] -> {(int)response.StatusCode}");
@@ -122,7 +122,7 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
 
         foreach (var e in AppEndpoints().Where(e => e.Policy is not null && !e.Anonymous))
         {
-            using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(e.Method), Concrete(e.Route)));
+            using var response = await SendAsync(client, e);
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{e.Method} {e.Route} answered {(int)response.StatusCode}");
         }
     }
@@ -136,6 +136,14 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    /// <summary>
+    /// Only the status matters: authorization answers before anything renders. The body is not read, because a page
+    /// that redirects while streaming (the landing page without a token) ends its response in a way TestServer reports
+    /// as an error on read.
+    /// </summary>
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, AppEndpoint e) =>
+        client.SendAsync(new HttpRequestMessage(new HttpMethod(e.Method), Concrete(e.Route)), HttpCompletionOption.ResponseHeadersRead);
 
     private sealed record RoutedPage(Type Type, IReadOnlyList<string> Routes, string? Policy, bool Anonymous);
 
