@@ -45,6 +45,9 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
         [Policies.Finance] = ["finance", "admin"],
         [Policies.Operator] = ["operator", "admin"],
         [Policies.Admin] = ["admin"],
+
+        // Usage intake is for the publisher's product (an API key or app token), never for a signed-in person.
+        [PublisherPortal.Metering.MeteringEndpoints.IntakePolicy] = [],
     };
 
     [Fact]
@@ -106,7 +109,10 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
             var allowed = AllowedBy[e.Policy!].Contains(person);
             var refused = response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized;
             output.WriteLine($"{person}: {e.Method} {e.Route} [{e.Policy}] -> {(int)response.StatusCode}");
-            if (allowed == refused || (!allowed && response.StatusCode != HttpStatusCode.Forbidden))
+            // A person refused by a person's policy gets 403; a machine-only policy (no person in it) does not take a
+            // sign-in cookie as a credential at all, so 401 is its refusal.
+            var machineOnly = AllowedBy[e.Policy!].Length == 0;
+            if (allowed == refused || (!allowed && !machineOnly && response.StatusCode != HttpStatusCode.Forbidden))
             {
                 mismatches.Add($"{e.Method} {e.Route} [{e.Policy}]: expected {(allowed ? "allowed" : "403")}, got {(int)response.StatusCode}");
             }
@@ -230,6 +236,7 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
                 ["Webhooks:PublisherTenantId"] = tenant,
                 ["Webhooks:AudienceClientId"] = client,
                 ["Webhooks:MarketplaceAppId"] = "20e940b3-4c77-4b0b-9a53-9e16a1b010a7",
+                ["Metering:AllowedClientAppIds:0"] = "7e5a0000-0000-4000-8000-00000000abcd",   // real mode requires the apps allowed to report usage
             })
             {
                 builder.UseSetting(key, value);
