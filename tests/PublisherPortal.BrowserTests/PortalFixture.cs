@@ -85,7 +85,11 @@ public sealed partial class PortalFixture : IAsyncLifetime
     public async Task SignInAsAsync(IPage page, string identity)
     {
         await page.ClickAsync($"[data-identity={identity}]");
-        await page.WaitForURLAsync(url => url.StartsWith(BaseUrl.ToString(), StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal));
+        // DOMContentLoaded, not Load: the pages' own checks wait for what they need, and on a loaded 2-core CI machine
+        // the sign-in round trip (emulator, code redemption, first render) can take longer than Playwright's default.
+        await page.WaitForURLAsync(
+            url => url.StartsWith(BaseUrl.ToString(), StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal),
+            new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
     }
 
     /// <summary>Opens <paramref name="path"/> signed out, which sends the browser to the emulator's sign-in, and signs in as <paramref name="identity"/>.</summary>
