@@ -33,30 +33,7 @@ public sealed partial class OperationTracker(
             return;
         }
 
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var handled = 0;
-            try
-            {
-                handled = await PollDueAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                Log.RoundFailed(logger, e);
-            }
-
-            if (handled == 0)
-            {
-                try
-                {
-                    await signals.Operations.WaitAsync(Settings.PollInterval, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
+        await signals.Operations.RunRoundsAsync(PollDueAsync, e => Log.RoundFailed(logger, e), Settings.PollInterval, time, stoppingToken);
     }
 
     /// <summary>One round: polls every operation whose next poll is due. Returns how many were claimed.</summary>

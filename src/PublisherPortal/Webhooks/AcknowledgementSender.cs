@@ -42,30 +42,7 @@ public sealed partial class AcknowledgementSender(
             return;
         }
 
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var handled = 0;
-            try
-            {
-                handled = await SendDueAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                Log.RoundFailed(logger, e);
-            }
-
-            if (handled == 0)
-            {
-                try
-                {
-                    await signals.Acknowledgements.WaitAsync(Settings.PollInterval, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
+        await signals.Acknowledgements.RunRoundsAsync(SendDueAsync, e => Log.RoundFailed(logger, e), Settings.PollInterval, time, stoppingToken);
     }
 
     /// <summary>An operator's "retry now" for a Failed (or waiting) acknowledgement.</summary>

@@ -38,30 +38,7 @@ public sealed partial class WebhookProcessor(
             return;
         }
 
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var handled = 0;
-            try
-            {
-                handled = await ProcessDueAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                Log.RoundFailed(logger, e);
-            }
-
-            if (handled == 0)
-            {
-                try
-                {
-                    await signals.Deliveries.WaitAsync(Settings.PollInterval, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
+        await signals.Deliveries.RunRoundsAsync(ProcessDueAsync, e => Log.RoundFailed(logger, e), Settings.PollInterval, time, stoppingToken);
     }
 
     /// <summary>One round: claims the due deliveries and handles each, oldest marketplace timeStamp first. Returns how many were claimed.</summary>

@@ -31,6 +31,40 @@ public sealed class WorkSignal
         _pending.Reader.TryRead(out _);
         ct.ThrowIfCancellationRequested();
     }
+
+    /// <summary>
+    /// The loop every queue worker runs: handle a round; while rounds find work, go straight on; when one finds none,
+    /// sleep until notified or <paramref name="fallback"/> passes. A failed round is reported and the loop carries on,
+    /// because the work stays in the database for the next one.
+    /// </summary>
+    public async Task RunRoundsAsync(
+        Func<CancellationToken, Task<int>> round, Action<Exception> roundFailed, TimeSpan fallback, TimeProvider time, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var handled = 0;
+            try
+            {
+                handled = await round(ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                roundFailed(e);
+            }
+
+            if (handled == 0)
+            {
+                try
+                {
+                    await WaitAsync(fallback, time, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// <summary>The signals of this instance's workers, one per queue.</summary>
