@@ -9,6 +9,7 @@ using PublisherPortal.Health;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
 using PublisherPortal.Metering;
+using PublisherPortal.Offers;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
 
@@ -25,6 +26,7 @@ builder.AddConsole();
 builder.AddFinance();
 builder.AddMetering();
 builder.AddHealth();
+builder.AddOffers();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

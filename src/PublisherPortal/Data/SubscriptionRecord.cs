@@ -90,6 +90,15 @@ public static class EventKinds
     public const string ChangeRefused = "ChangeRefused";
     public const string TenantMismatchConfirmed = "TenantMismatchConfirmed";
     public const string StaleDeliveryIgnored = "StaleDeliveryIgnored";
+
+    /// <summary>The customer finished the wizard; the offer needs an operator's approval before activation.</summary>
+    public const string AwaitingApproval = "AwaitingApproval";
+
+    /// <summary>An operator approved the activation; Activated follows.</summary>
+    public const string ApprovalGranted = "ApprovalGranted";
+
+    /// <summary>An operator rejected the activation (detail: the reason); Unsubscribed follows when the marketplace confirms.</summary>
+    public const string ApprovalRejected = "ApprovalRejected";
 }
 
 /// <summary>Who caused a change.</summary>
