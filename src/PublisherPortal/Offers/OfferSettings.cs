@@ -7,9 +7,9 @@ using PublisherPortal.Identity;
 namespace PublisherPortal.Offers;
 
 /// <summary>An offer the catalogue knows, with its plans and its current settings.</summary>
-public sealed record OfferOverview(string OfferId, IReadOnlyList<OfferPlan> Plans, OfferPolicy Policy);
+public sealed record OfferOverview(string OfferId, IReadOnlyList<OfferPlanChoice> Plans, OfferPolicy Policy);
 
-public sealed record OfferPlan(string PlanId, string DisplayName, bool IsPricePerSeat);
+public sealed record OfferPlanChoice(string PlanId, string DisplayName, bool IsPricePerSeat);
 
 /// <summary>What came of an admin's save. Pages turn each case into a sentence.</summary>
 public abstract record OfferSettingsResult
@@ -132,7 +132,7 @@ public sealed partial class OfferSettings(
         return new OfferSettingsResult.Saved(saved, changes);
     }
 
-    private async Task<Dictionary<string, IReadOnlyList<OfferPlan>>> PlansAsync(string? offerId, CancellationToken ct)
+    private async Task<Dictionary<string, IReadOnlyList<OfferPlanChoice>>> PlansAsync(string? offerId, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         const string AllPlans = """
@@ -143,7 +143,7 @@ public sealed partial class OfferSettings(
             """;
         var rows = await connection.QueryAsync<PlanRow>(new CommandDefinition(offerId is null ? AllPlans : OfferPlans, new { offerId }, cancellationToken: ct));
         return rows.GroupBy(r => r.OfferId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<OfferPlan>)g.Select(r => new OfferPlan(r.PlanId, r.DisplayName, r.IsPricePerSeat)).ToList(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<OfferPlanChoice>)g.Select(r => new OfferPlanChoice(r.PlanId, r.DisplayName, r.IsPricePerSeat)).ToList(), StringComparer.Ordinal);
     }
 
     private static partial class Log
