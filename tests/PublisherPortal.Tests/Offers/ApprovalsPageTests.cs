@@ -33,8 +33,8 @@ public sealed class ApprovalsPageTests : ConsoleTestContext
 
         var page = RenderPage<ApprovalsPage>();
 
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=queue] tbody tr")));
-        var row = page.Find("[data-testid=queue] tbody tr");
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=queue] tbody tr.mud-table-row")));
+        var row = page.Find("[data-testid=queue] tbody tr.mud-table-row");
         Assert.Contains("Contoso archive", row.TextContent, StringComparison.Ordinal);
         Assert.Equal($"console/subscriptions/{id}", row.QuerySelector("a")!.GetAttribute("href"));
         Assert.Contains("Contoso Ltd", row.TextContent, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class ApprovalsPageTests : ConsoleTestContext
 
         var page = RenderPage<ApprovalsPage>();
 
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=queue] tbody tr")));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=queue] tbody tr.mud-table-row")));
         Assert.Empty(page.FindAll("[data-testid=approve]"));
         Assert.Empty(page.FindAll("[data-testid=reject]"));
     }

@@ -7,8 +7,13 @@ using PublisherPortal.Tests.Support;
 namespace PublisherPortal.Tests.Offers;
 
 /// <summary>The wizard's account step with an offer's custom fields: each rule stops the customer with its sentence.</summary>
-public sealed class CustomFieldsFormTests : PortalTestContext
+public sealed class CustomFieldsFormTests : PortalTestContext, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor's services dispose only asynchronously, so the context is disposed here, before xunit's synchronous Dispose.
+    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+
     private static readonly IReadOnlyList<CustomField> Fields =
     [
         new() { Name = "company-code", Label = "Company code", Required = true, Pattern = "[A-Z]{3}", MaxLength = 3 },
@@ -62,9 +67,11 @@ public sealed class CustomFieldsFormTests : PortalTestContext
         await TypeAsync(form, "company-code", "CTO");
         await TypeAsync(form, "retention-days", "30");
         await TypeAsync(form, "security-contact", "security@contoso.example");
-        await form.Find("[data-testid=field-storage-tier] .mud-select-input").MouseDownAsync(new());
-        var archive = form.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Contains("Archive", StringComparison.Ordinal));
-        await archive.ClickAsync(new());
+        // Open the select as a click would, then pick the option the customer sees in the popover.
+        var tier = form.FindComponents<MudSelect<string>>().Single(c => c.Instance.Label == "Storage tier");
+        await form.InvokeAsync(() => tier.Instance.OpenMenu());
+        _popovers.WaitForAssertion(() => Assert.Contains("Archive", _popovers.Markup, StringComparison.Ordinal));
+        await _popovers.FindAll(".mud-list-item").Single(i => i.TextContent.Contains("Archive", StringComparison.Ordinal)).ClickAsync(new());
         await form.Find("[data-testid=setup-continue]").ClickAsync(new());
 
         form.WaitForAssertion(() => Assert.NotNull(_saved));
@@ -84,9 +91,11 @@ public sealed class CustomFieldsFormTests : PortalTestContext
         Assert.Null(_saved);
     }
 
+    private IRenderedComponent<MudPopoverProvider> _popovers = default!;
+
     private IRenderedComponent<AccountSetupForm> RenderForm()
     {
-        Render<MudPopoverProvider>();
+        _popovers = Render<MudPopoverProvider>();
         return Render<AccountSetupForm>(p => p
             .Add(f => f.Setup, new AccountSetup { OrganisationName = "Contoso", AdminName = "Alice", AdminEmail = "alice@contoso.example" })
             .Add(f => f.Fields, Fields)
@@ -94,7 +103,7 @@ public sealed class CustomFieldsFormTests : PortalTestContext
     }
 
     private static async Task TypeAsync(IRenderedComponent<AccountSetupForm> form, string field, string value) =>
-        await form.Find($"[data-testid=field-{field}] input").InputAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = value });
+        await form.Find($"input[data-testid=field-{field}]").InputAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = value });
 
     private static string ErrorTexts(IRenderedComponent<AccountSetupForm> form) =>
         string.Join("|", form.FindAll(".mud-input-helper-text.mud-input-error, .mud-input-error .mud-input-helper-text").Select(e => e.TextContent));
