@@ -62,23 +62,6 @@ public sealed class ApprovalsPageTests : ConsoleTestContext
         Assert.Empty(page.FindAll("[data-testid=reject]"));
     }
 
-    [Fact]
-    public async Task Rejecting_asks_for_a_reason_in_a_dialog_that_names_the_subscription()
-    {
-        AddApprovalServices();
-        await WaitingRequestAsync();
-        SignInAsOperator();
-        var page = RenderPage<ApprovalsPage>();
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=reject]")));
-
-        await page.Find("[data-testid=reject]").ClickAsync(new());
-
-        var dialog = page.WaitForElement("[data-testid=reject-dialog]");
-        Assert.Contains("Reject: Contoso archive", page.Markup, StringComparison.Ordinal);
-        Assert.True(page.Find("[data-testid=confirm-reject]").HasAttribute("disabled"));
-        Assert.NotNull(dialog);
-    }
-
     private void AddApprovalServices()
     {
         Services.AddOfferServices();
