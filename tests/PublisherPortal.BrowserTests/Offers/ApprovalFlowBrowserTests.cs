@@ -105,7 +105,7 @@ public sealed class ApprovalFlowBrowserTests(PortalFixture portal, BrowserFixtur
 
             await row.Locator("[data-testid=edit-offer]").ClickAsync();
             await page.WaitForSelectorAsync("[data-testid=change-rules]");
-            await page.ClickAsync("[data-testid=accept-changes] input");
+            await page.GetByText("Plan and seat changes are accepted").ClickAsync();
             await page.ClickAsync("[data-testid=save]");
             var answer = page.Locator("[data-testid=save-answer]");
             await answer.WaitForAsync();
@@ -130,7 +130,8 @@ public sealed class ApprovalFlowBrowserTests(PortalFixture portal, BrowserFixtur
         await page.FillAsync("input[data-testid=field-retention-days]", "30");
         await page.ClickAsync("[data-testid=setup-continue]");
         await page.ClickAsync("[data-testid=plan-continue]");
-        Assert.Contains("Submit for approval", await page.InnerTextAsync("[data-testid=activate]"));
+        // The button's text is upper-cased by the theme; the words are what matter.
+        Assert.Contains("submit for approval", await page.InnerTextAsync("[data-testid=activate]"), StringComparison.OrdinalIgnoreCase);
         await page.ClickAsync("[data-testid=activate]");
         await page.WaitForSelectorAsync("[data-problem=awaiting-approval]", new() { Timeout = 30_000 });
     }
