@@ -36,7 +36,8 @@ public sealed record ChangeResult(ChangeOutcome Outcome, SubscriptionRecord? Sub
 /// <see cref="ApplyChangeAsync(SubscriptionChange, DbConnection, DbTransaction, CancellationToken)"/>, which writes the row and its
 /// history event in one transaction: finance rebuilds any past state from the events, so none may be missing.
 /// </summary>
-public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time)
+/// <param name="follower">Told of every history event in the transaction that writes it (notifications queue their mails there).</param>
+public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time, ISubscriptionEventFollower? follower = null)
 {
     private const string SelectColumns = """
         SELECT id, name, publisher_id, offer_id, plan_id, quantity, status,
@@ -227,15 +228,25 @@ public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time
     }
 
     /// <summary>Writes a history event that records something without changing status, plan or seats.</summary>
-    public Task AppendEventAsync(SubscriptionEvent e, DbConnection connection, DbTransaction? tx, CancellationToken ct = default) =>
-        connection.ExecuteAsync(new CommandDefinition("""
+    public async Task AppendEventAsync(SubscriptionEvent e, DbConnection connection, DbTransaction? tx, CancellationToken ct = default)
+    {
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             INSERT INTO subscription_events (
                 subscription_id, offer_id, occurred_at, kind, from_status, to_status, from_plan, to_plan,
                 from_quantity, to_quantity, source, actor, operation_id, detail)
             VALUES (
                 @SubscriptionId, @OfferId, @OccurredAt, @Kind, @FromStatus, @ToStatus, @FromPlan, @ToPlan,
                 @FromQuantity, @ToQuantity, @Source, @Actor, @OperationId, @Detail)
+            RETURNING id
             """, e, tx, cancellationToken: ct));
+
+        if (follower is not null)
+        {
+            // Whatever the event owes (a mail to the customer, to operators) is written in this same transaction:
+            // committed with the change or not at all, so a crash can neither lose nor invent a notification.
+            await follower.FollowAsync(e with { Id = id }, connection, tx, ct);
+        }
+    }
 
     public async Task<IReadOnlyList<SubscriptionEvent>> HistoryAsync(Guid subscriptionId, CancellationToken ct = default)
     {
