@@ -32,6 +32,7 @@ public static class NotificationsExtensions
         services.TryAddSingleton<NotificationPlanner>();
         services.TryAddSingleton<ISubscriptionEventFollower>(sp => sp.GetRequiredService<NotificationPlanner>());
         services.TryAddSingleton<TemplatePreview>();
+        services.TryAddSingleton<Demo.DemoMailboxStore>();   // read by /mailbox; filled only in demo mode
 
         // A singleton, so the console's "send again" reaches the running worker's signal.
         services.TryAddSingleton<NotificationSender>();
