@@ -33,6 +33,7 @@ public static class NotificationsExtensions
         services.TryAddSingleton<ISubscriptionEventFollower>(sp => sp.GetRequiredService<NotificationPlanner>());
         services.TryAddSingleton<TemplatePreview>();
         services.TryAddSingleton<Demo.DemoMailboxStore>();   // read by /mailbox; filled only in demo mode
+        services.TryAddScoped<NotificationActions>();
 
         // A singleton, so the console's "send again" reaches the running worker's signal.
         services.TryAddSingleton<NotificationSender>();
