@@ -39,6 +39,7 @@ public sealed class DemoMailServerTests
             }
 
             Assert.Equal(1, await mail.NewSenderInstance().SendDueAsync());
+            Assert.Equal(MailStates.Sent, (await mail.Outbox.FindAsync(queued.Id))!.State);
             Assert.Single(await mailbox.LatestAsync(10));
         }
         finally

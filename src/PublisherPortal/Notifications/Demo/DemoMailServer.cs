@@ -14,7 +14,7 @@ namespace PublisherPortal.Notifications.Demo;
 /// relay, so the demo exercises the real code path. Loopback only: nothing outside this machine can send to it.
 /// </summary>
 public sealed partial class DemoMailServer(DemoMailboxStore mailbox, DemoMailPort port, TimeProvider time, ILogger<DemoMailServer> logger)
-    : BackgroundService, IMessageStore
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -23,8 +23,11 @@ public sealed partial class DemoMailServer(DemoMailboxStore mailbox, DemoMailPor
             .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, port.Port)))
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
-        services.Add(this);
+        // The store is its own object, not this service: SmtpServer disposes what it resolves after a message, and
+        // disposing a BackgroundService cancels it, which stopped the listener after the first mail.
+        services.Add(new MailboxReceiver(mailbox, time, logger));
         var server = new SmtpServer.SmtpServer(options, services);
+        server.SessionFaulted += (_, e) => Log.SessionFaulted(logger, e.Exception);
         Log.Listening(logger, port.Port);
         try
         {
@@ -34,33 +37,48 @@ public sealed partial class DemoMailServer(DemoMailboxStore mailbox, DemoMailPor
         {
             // Stopping with the portal.
         }
+
+        if (!stoppingToken.IsCancellationRequested)
+        {
+            Log.StoppedEarly(logger);
+        }
     }
 
-    public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Keeps each message the server accepts in the demo mailbox.</summary>
+    private sealed class MailboxReceiver(DemoMailboxStore mailbox, TimeProvider time, ILogger logger) : IMessageStore
     {
-        using var stream = new MemoryStream(buffer.ToArray());
-        var message = await MimeMessage.LoadAsync(stream, cancellationToken);
-        var kept = await mailbox.KeepAsync(new ReceivedMail
+        public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
-            ReceivedAt = time.GetUtcNow(),
-            MessageId = message.MessageId ?? $"{Guid.NewGuid():N}@demo-mailbox.local",
-            MailFrom = message.From.ToString(),
-            Recipients = string.Join(", ", transaction.To.Select(m => $"{m.User}@{m.Host}")),
-            Subject = message.Subject ?? "",
-            Body = message.TextBody ?? message.HtmlBody ?? "",
-        }, cancellationToken);
-        if (!kept)
-        {
-            Log.DuplicateDropped(logger);
-        }
+            using var stream = new MemoryStream(buffer.ToArray());
+            var message = await MimeMessage.LoadAsync(stream, cancellationToken);
+            var kept = await mailbox.KeepAsync(new ReceivedMail
+            {
+                ReceivedAt = time.GetUtcNow(),
+                MessageId = message.MessageId ?? $"{Guid.NewGuid():N}@demo-mailbox.local",
+                MailFrom = message.From.ToString(),
+                Recipients = string.Join(", ", transaction.To.Select(m => $"{m.User}@{m.Host}")),
+                Subject = message.Subject ?? "",
+                Body = message.TextBody ?? message.HtmlBody ?? "",
+            }, cancellationToken);
+            if (!kept)
+            {
+                Log.DuplicateDropped(logger);
+            }
 
-        return new SmtpResponse(SmtpReplyCode.Ok, "kept in the demo mailbox");
+            return new SmtpResponse(SmtpReplyCode.Ok, "kept in the demo mailbox");
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "Demo mail server listening on 127.0.0.1:{Port}; received mails are on /mailbox")]
         public static partial void Listening(ILogger logger, int port);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Demo mail server: a session failed")]
+        public static partial void SessionFaulted(ILogger logger, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Demo mail server stopped listening before the portal stopped")]
+        public static partial void StoppedEarly(ILogger logger);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Demo mailbox dropped a mail whose Message-ID it already has (a resend after a crash)")]
         public static partial void DuplicateDropped(ILogger logger);
