@@ -8,7 +8,14 @@ namespace PublisherPortal.Notifications;
 public sealed record MailWording(string Subject, string Body, bool IsCustom, DateTimeOffset? UpdatedAt = null, string? UpdatedBy = null);
 
 /// <summary>One offer's switch for one notification.</summary>
-public sealed record NotificationSwitch(string OfferId, string Notification, bool Enabled);
+public sealed record NotificationSwitch
+{
+    public string OfferId { get; init; } = "";
+    public string Notification { get; init; } = "";
+
+    /// <summary>A property, not a constructor argument: SQLite hands Dapper an integer here, PostgreSQL a boolean.</summary>
+    public bool Enabled { get; init; }
+}
 
 /// <summary>
 /// The notification_templates and notification_switches tables: what Admins configure without a redeploy. Every write

@@ -86,3 +86,43 @@ public sealed class OutgoingMailPageTests : NotificationPagesContext
         Assert.DoesNotContain("s3cret-never-shown", cut.Markup);
     }
 }
+
+/// <summary>An Admin turns a notification off for one offer; the switch is stored, audited and shown.</summary>
+public sealed class OfferSwitchesTests : NotificationPagesContext
+{
+    [Fact]
+    public async Task Turning_a_notification_off_for_an_offer_is_stored_audited_and_shown()
+    {
+        SignInAsAdmin();
+        var subscriptions = Services.GetRequiredService<SubscriptionStore>();
+        await using (var connection = await Db.Database.OpenAsync())
+        await using (var tx = await Db.Database.BeginWriteAsync(connection))
+        {
+            await subscriptions.RecordFromMarketplaceAsync(Support.Samples.Subscription(offerId: "backup-saas", planId: "pro"), connection, tx);
+            await tx.CommitAsync();
+        }
+
+        var cut = RenderPage<OfferSwitches>();
+        cut.WaitForElement("[data-testid=switches]");
+        Assert.True(Switch(cut).Instance.Value);
+
+        Switch(cut).Find("input").Change(false);
+
+        cut.WaitForAssertion(() => Assert.Contains("\"Suspended\" mails for backup-saas are off", cut.Find("[data-testid=switch-answer]").TextContent));
+        var stored = Assert.Single(await Services.GetRequiredService<NotificationSettingsStore>().SwitchesAsync());
+        Assert.Equal(("backup-saas", "Suspended", false), (stored.OfferId, stored.Notification, stored.Enabled));
+        await using (var connection = await Db.Database.OpenAsync())
+        {
+            Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection,
+                "SELECT COUNT(*) FROM audit_log WHERE action = @action", new { action = NotificationSettingsStore.SwitchChangedAction }));
+        }
+
+        // What a later visit shows comes from the database.
+        var again = Render<OfferSwitches>();
+        again.WaitForElement("[data-testid=switches]");
+        Assert.False(Switch(again).Instance.Value);
+
+        static IRenderedComponent<MudBlazor.MudSwitch<bool>> Switch(IRenderedComponent<OfferSwitches> page) => page.FindComponents<MudBlazor.MudSwitch<bool>>()
+            .Single(s => s.Instance.UserAttributes.TryGetValue("data-testid", out var id) && (string)id! == "switch-backup-saas-Suspended");
+    }
+}
