@@ -160,13 +160,4 @@ public sealed class MailOutbox(PortalDatabase database)
             new { subscriptionId }, cancellationToken: ct));
         return rows.AsList();
     }
-
-    /// <summary>How many mails are in each state, for the page header.</summary>
-    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken ct = default)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<(string State, long Count)>(new CommandDefinition(
-            "SELECT state, COUNT(*) FROM notification_outbox GROUP BY state", cancellationToken: ct));
-        return rows.ToDictionary(r => r.State, r => r.Count);
-    }
 }
