@@ -73,6 +73,9 @@ public sealed record SubscriptionEvent
     public string? Actor { get; init; }
     public Guid? OperationId { get; init; }
     public string? Detail { get; init; }
+
+    /// <summary>The marketplace's timeStamp of the change behind this event; null for our own changes and milestones.</summary>
+    public DateTimeOffset? MarketplaceTimeStamp { get; init; }
 }
 
 /// <summary>The kinds of history event. Text in the database, so finance can read it without a lookup.</summary>

@@ -17,7 +17,15 @@ public enum Audience
 /// switches are keyed by <see cref="Name"/>, not by the event kind, because one event can owe two different mails
 /// (AwaitingApproval tells the customer "we are checking" and asks operators to approve).
 /// </summary>
-public sealed record Notification(string Name, string EventKind, Audience Audience, string Label, string DefaultSubject, string DefaultBody);
+public sealed record Notification(string Name, string EventKind, Audience Audience, string Label, string DefaultSubject, string DefaultBody)
+{
+    /// <summary>
+    /// The status the subscription must have now for this mail to be true. A late delivery written into the history at
+    /// its past place (SubscriptionStore.RecordLateStatusChangeAsync: a Suspend that arrived after its Reinstate)
+    /// describes the past; telling the customer "suspended" while access is back would be wrong.
+    /// </summary>
+    public string? OnlyWhileStatus { get; init; }
+}
 
 public static class NotificationCatalog
 {
@@ -63,15 +71,18 @@ public static class NotificationCatalog
 
     public static readonly Notification Suspended = Customer("Suspended", EventKinds.Suspended, "Suspended",
         "{SubscriptionName} is suspended",
-        "Access to {SubscriptionName} is suspended, usually because a payment did not go through. Check your billing in the Azure portal or the Microsoft 365 admin center; access returns as soon as it is settled.");
+        "Access to {SubscriptionName} is suspended, usually because a payment did not go through. Check your billing in the Azure portal or the Microsoft 365 admin center; access returns as soon as it is settled.")
+        with { OnlyWhileStatus = nameof(Marketplace.Models.SubscriptionStatus.Suspended) };
 
     public static readonly Notification Reinstated = Customer("Reinstated", EventKinds.Reinstated, "Reinstated",
         "{SubscriptionName} is available again",
-        "Access to {SubscriptionName} is back.");
+        "Access to {SubscriptionName} is back.")
+        with { OnlyWhileStatus = nameof(Marketplace.Models.SubscriptionStatus.Subscribed) };
 
     public static readonly Notification Cancelled = Customer("Cancelled", EventKinds.Unsubscribed, "Cancelled",
         "{SubscriptionName} is cancelled",
-        "Your subscription {SubscriptionName} is cancelled and access has ended.");
+        "Your subscription {SubscriptionName} is cancelled and access has ended.")
+        with { OnlyWhileStatus = nameof(Marketplace.Models.SubscriptionStatus.Unsubscribed) };
 
     public static readonly Notification NewPurchase = Operator("NewPurchase", EventKinds.Resolved, "New purchase",
         "New purchase: {SubscriptionName} ({OfferId}/{PlanId})",

@@ -71,6 +71,12 @@ public sealed partial class NotificationPlanner(
             return;
         }
 
+        if (notification.OnlyWhileStatus is { } status && subscription.Status != status)
+        {
+            Log.NoLongerTrue(logger, notification.Name, subscription.Id, subscription.Status);
+            return;
+        }
+
         if (subscription.OfferId.Length > 0 && !await settings.IsEnabledAsync(subscription.OfferId, notification, connection, tx, ct))
         {
             Log.SwitchedOff(logger, notification.Name, subscription.OfferId, subscription.Id);
@@ -129,6 +135,9 @@ public sealed partial class NotificationPlanner(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Mail {Notification} not queued for subscription {SubscriptionId}: switched off for offer {OfferId}")]
         public static partial void SwitchedOff(ILogger logger, string notification, string offerId, Guid subscriptionId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Mail {Notification} not queued for subscription {SubscriptionId}: it is {Status} now (a late event placed into the past)")]
+        public static partial void NoLongerTrue(ILogger logger, string notification, Guid subscriptionId, string status);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Mail {Notification} not queued for subscription {SubscriptionId}: no recipient (customer e-mail missing, or Notifications:OperatorAddresses empty)")]
         public static partial void NoRecipients(ILogger logger, string notification, Guid subscriptionId);

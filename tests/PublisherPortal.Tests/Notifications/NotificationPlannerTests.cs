@@ -49,32 +49,45 @@ public sealed class NotificationPlannerTests
         Assert.Equal(["bob@fabrikam.example", "carla@csp-reseller.example"], queued.RecipientList);
     }
 
-    public static TheoryData<string, string> CustomerEvents => new()
+    public static TheoryData<string, string, SubscriptionStatus?> CustomerEvents => new()
     {
-        { EventKinds.Activated, "ActivationDone" },
-        { EventKinds.ApprovalGranted, "ApprovalGranted" },
-        { EventKinds.ApprovalRejected, "ApprovalRejected" },
-        { EventKinds.PlanChanged, "PlanChanged" },
-        { EventKinds.QuantityChanged, "SeatsChanged" },
-        { EventKinds.Suspended, "Suspended" },
-        { EventKinds.Reinstated, "Reinstated" },
-        { EventKinds.Unsubscribed, "Cancelled" },
+        { EventKinds.Activated, "ActivationDone", SubscriptionStatus.Subscribed },
+        { EventKinds.ApprovalGranted, "ApprovalGranted", null },
+        { EventKinds.ApprovalRejected, "ApprovalRejected", null },
+        { EventKinds.PlanChanged, "PlanChanged", null },
+        { EventKinds.QuantityChanged, "SeatsChanged", null },
+        { EventKinds.Suspended, "Suspended", SubscriptionStatus.Suspended },
+        { EventKinds.Reinstated, "Reinstated", SubscriptionStatus.Subscribed },
+        { EventKinds.Unsubscribed, "Cancelled", SubscriptionStatus.Unsubscribed },
     };
 
     [Theory]
     [MemberData(nameof(CustomerEvents))]
-    public async Task Each_customer_event_owes_one_mail_to_the_customer_only(string kind, string notification)
+    public async Task Each_customer_event_owes_one_mail_to_the_customer_only(string kind, string notification, SubscriptionStatus? status)
     {
         await using var db = await TestDatabase.CreateAsync();
         var mail = new MailHarness(db);
         var id = await mail.BuyAsync(Samples.Subscription());
 
-        await mail.AppendAsync(id, kind, detail: "the reason given");
+        await mail.ChangeAsync(Change(id, kind) with { Status = status, Detail = "the reason given" });
 
         var queued = Assert.Single(await mail.Outbox.ForSubscriptionAsync(id));
         Assert.Equal((notification, "Customer", Alice), (queued.Notification, queued.Audience, queued.Recipients));
         Assert.DoesNotContain(MailHarness.Olivia, queued.Recipients);
         Assert.DoesNotContain("{", queued.Subject + queued.Body);
+    }
+
+    [Fact]
+    public async Task A_late_suspension_placed_into_the_past_does_not_tell_a_reinstated_customer_they_are_suspended()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var mail = new MailHarness(db);
+        var id = await mail.BuyAsync(Samples.Subscription(status: SubscriptionStatus.Subscribed));
+
+        // As SubscriptionStore.RecordLateStatusChangeAsync writes it: history only, the live row stays Subscribed.
+        await mail.AppendAsync(id, EventKinds.Suspended, detail: "late delivery");
+
+        Assert.Empty(await mail.Outbox.ForSubscriptionAsync(id));
     }
 
     [Fact]

@@ -140,7 +140,7 @@ public sealed class NotificationSenderTests
             Beneficiary = new Party { EmailId = $"nobody@{LoopbackSmtp.RejectedDomain}", TenantId = "11111111-1111-1111-1111-111111111111" },
             Purchaser = new Party { EmailId = $"nobody@{LoopbackSmtp.RejectedDomain}", TenantId = "11111111-1111-1111-1111-111111111111" },
         });
-        await mail.AppendAsync(id, EventKinds.Reinstated);
+        await mail.ChangeAsync(new SubscriptionChange(id, EventKinds.Reinstated, EventSources.Marketplace, "test") { Status = SubscriptionStatus.Subscribed });
 
         await mail.NewSenderInstance().SendDueAsync();
 
