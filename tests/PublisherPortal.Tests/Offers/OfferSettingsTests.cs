@@ -134,14 +134,8 @@ public sealed class OfferSettingsTests : IAsyncLifetime
     [Fact]
     public async Task The_offer_list_holds_every_catalogued_offer_with_its_current_settings()
     {
-        await using (var connection = await _db.Database.OpenAsync())
-        {
-            await connection.ExecuteAsync("""
-                INSERT INTO plans (offer_id, plan_id, display_name, is_price_per_seat, raw_json, refreshed_at)
-                VALUES ('insights-saas', 'team', 'Team', 1, '{}', '2026-11-01T09:00:00.0000000Z'),
-                       ('backup-saas', 'basic', 'Basic', 0, '{}', '2026-11-01T09:00:00.0000000Z')
-                """);
-        }
+        await ConsoleSeed.PlanAsync(_db, "insights-saas", "team", perSeat: true);
+        await ConsoleSeed.PlanAsync(_db, "backup-saas", "basic", perSeat: false);
 
         await Settings().SaveAsync(Ada, OfferPolicy.DefaultFor("backup-saas") with { Activation = ActivationMode.OperatorApproval }, 0);
 
@@ -150,7 +144,7 @@ public sealed class OfferSettingsTests : IAsyncLifetime
         Assert.Equal(["backup-saas", "insights-saas"], offers.Select(o => o.OfferId));
         Assert.True(offers[0].Policy.RequiresApproval);
         Assert.True(offers[1].Policy.IsDefault);
-        Assert.Equal("Team", Assert.Single(offers[1].Plans).DisplayName);
+        Assert.Equal(("team", true), (Assert.Single(offers[1].Plans).PlanId, offers[1].Plans[0].IsPricePerSeat));
     }
 
     private OfferPolicyStore Store => _services.GetRequiredService<OfferPolicyStore>();
