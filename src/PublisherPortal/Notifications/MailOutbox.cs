@@ -68,6 +68,12 @@ public sealed class MailOutbox(PortalDatabase database)
             ON CONFLICT (dedupe_key) DO NOTHING
             """, mail, tx, cancellationToken: ct)) == 1;
 
+    /// <summary>Whether <paramref name="notification"/> was ever queued for the subscription, in the caller's transaction.</summary>
+    public async Task<bool> HoldsAsync(string notification, Guid subscriptionId, DbConnection connection, DbTransaction? tx, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT COUNT(*) FROM notification_outbox WHERE subscription_id = @subscriptionId AND notification = @notification
+            """, new { subscriptionId, notification }, tx, cancellationToken: ct)) > 0;
+
     /// <summary>
     /// Leases due mails: Pending ones whose time has come, and Sending ones whose holder's lease ran out (it died mid-send).
     /// PostgreSQL skips rows another instance is claiming this instant; SQLite has one writer at a time anyway.

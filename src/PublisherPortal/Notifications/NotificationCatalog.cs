@@ -25,6 +25,13 @@ public sealed record Notification(string Name, string EventKind, Audience Audien
     /// describes the past; telling the customer "suspended" while access is back would be wrong.
     /// </summary>
     public string? OnlyWhileStatus { get; init; }
+
+    /// <summary>
+    /// A notification that, once queued for a subscription, already said what this one would say. The rejection mail tells
+    /// the customer the subscription "will be cancelled"; the Cancelled mail when the marketplace confirms that would be
+    /// a second mail about the same decision.
+    /// </summary>
+    public string? AlreadyToldBy { get; init; }
 }
 
 public static class NotificationCatalog
@@ -82,7 +89,7 @@ public static class NotificationCatalog
     public static readonly Notification Cancelled = Customer("Cancelled", EventKinds.Unsubscribed, "Cancelled",
         "{SubscriptionName} is cancelled",
         "Your subscription {SubscriptionName} is cancelled and access has ended.")
-        with { OnlyWhileStatus = nameof(Marketplace.Models.SubscriptionStatus.Unsubscribed) };
+        with { OnlyWhileStatus = nameof(Marketplace.Models.SubscriptionStatus.Unsubscribed), AlreadyToldBy = ApprovalRejected.Name };
 
     public static readonly Notification NewPurchase = Operator("NewPurchase", EventKinds.Resolved, "New purchase",
         "New purchase: {SubscriptionName} ({OfferId}/{PlanId})",

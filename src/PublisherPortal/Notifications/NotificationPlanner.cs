@@ -77,6 +77,12 @@ public sealed partial class NotificationPlanner(
             return;
         }
 
+        if (notification.AlreadyToldBy is { } earlier && await outbox.HoldsAsync(earlier, subscription.Id, connection, tx, ct))
+        {
+            Log.AlreadyTold(logger, notification.Name, subscription.Id, earlier);
+            return;
+        }
+
         if (subscription.OfferId.Length > 0 && !await settings.IsEnabledAsync(subscription.OfferId, notification, connection, tx, ct))
         {
             Log.SwitchedOff(logger, notification.Name, subscription.OfferId, subscription.Id);
@@ -138,6 +144,9 @@ public sealed partial class NotificationPlanner(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Mail {Notification} not queued for subscription {SubscriptionId}: it is {Status} now (a late event placed into the past)")]
         public static partial void NoLongerTrue(ILogger logger, string notification, Guid subscriptionId, string status);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Mail {Notification} not queued for subscription {SubscriptionId}: mail {Earlier} already told the customer")]
+        public static partial void AlreadyTold(ILogger logger, string notification, Guid subscriptionId, string earlier);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Mail {Notification} not queued for subscription {SubscriptionId}: no recipient (customer e-mail missing, or Notifications:OperatorAddresses empty)")]
         public static partial void NoRecipients(ILogger logger, string notification, Guid subscriptionId);

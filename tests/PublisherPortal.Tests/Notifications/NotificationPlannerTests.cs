@@ -104,6 +104,22 @@ public sealed class NotificationPlannerTests
     }
 
     [Fact]
+    public async Task The_cancellation_that_follows_a_rejection_is_not_mailed_because_the_rejection_said_so()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var mail = new MailHarness(db);
+        var rejected = await mail.BuyAsync(Samples.Subscription());
+        var cancelledByCustomer = await mail.BuyAsync(Samples.Subscription());
+
+        await mail.AppendAsync(rejected, EventKinds.ApprovalRejected, detail: "duplicate order");
+        await mail.ChangeAsync(Change(rejected, EventKinds.Unsubscribed) with { Status = SubscriptionStatus.Unsubscribed });
+        await mail.ChangeAsync(Change(cancelledByCustomer, EventKinds.Unsubscribed) with { Status = SubscriptionStatus.Unsubscribed });
+
+        Assert.Equal("ApprovalRejected", Assert.Single(await mail.Outbox.ForSubscriptionAsync(rejected)).Notification);
+        Assert.Equal("Cancelled", Assert.Single(await mail.Outbox.ForSubscriptionAsync(cancelledByCustomer)).Notification);
+    }
+
+    [Fact]
     public async Task A_plan_change_names_the_old_and_the_new_plan()
     {
         await using var db = await TestDatabase.CreateAsync();

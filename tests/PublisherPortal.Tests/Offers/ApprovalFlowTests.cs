@@ -149,17 +149,7 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         Assert.Equal(new Dictionary<string, string?> { ["retention-days"] = "30" }, AccountSetup.AnswersFrom(saved.AccountSettings));
     }
 
-    /// <summary>Alice buys the backup offer, sets up her account with a retention answer, and presses the last button.</summary>
-    private async Task<(Guid Id, string Token)> SubmitAsync()
-    {
-        var purchase = await _scenario.Simulator.PurchaseAsync(new PurchaseRequest { OfferId = Offer, PlanId = "pro", Quantity = 10, SubscriptionName = "Contoso backup" });
-        Assert.IsType<LandingOutcome.ReadyToActivate>(await Landing().OpenAsync(purchase.Token, Alice));
-        var setup = LandingServices.ValidSetup();
-        setup.Answers["retention-days"] = "30";
-        await Landing().SaveSetupAsync(purchase.SubscriptionId, setup, Alice);
-        Assert.IsType<ActivationOutcome.AwaitingApproval>(await Landing().ActivateAsync(purchase.SubscriptionId, Alice));
-        return (purchase.SubscriptionId, purchase.Token);
-    }
+    private Task<(Guid Id, string Token)> SubmitAsync() => OffersHosting.SubmitForApprovalAsync(_scenario, _portal.Services, Offer);
 
     private async Task<List<string>> KindsAsync(Guid id) => [.. (await _portal.Subscriptions.HistoryAsync(id)).Select(e => e.Kind)];
 

@@ -1,9 +1,14 @@
+using Marketplace.Emulator;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
+using PublisherPortal.Notifications;
 using PublisherPortal.Offers;
+using PublisherPortal.Tests.Landing;
+using PublisherPortal.Tests.Webhooks;
 
 namespace PublisherPortal.Tests.Offers;
 
@@ -19,6 +24,41 @@ public static class OffersHosting
         services.AddScoped<LandingService>();
         services.AddOptions<LandingOptions>().Configure(o => o.ActivationConfirmAttempts = 3);
         AddPolicies(services);
+    }
+
+    /// <summary>
+    /// Offer policies and the notification services together, as the portal runs them: the planner follows every history
+    /// event the offers code writes. No SMTP host, so mails stay in the outbox for the test to read.
+    /// </summary>
+    public static void AddOffersWithPoliciesAndMail(IServiceCollection services)
+    {
+        AddOffersWithPolicies(services);
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OperatorAddresses:0"] = OperatorMail,
+            ["PortalUrl"] = "https://portal.contoso.example/",
+        }).Build();
+        services.AddNotificationServices(section);
+    }
+
+    /// <summary>The one operator address the mail-enabled host pages.</summary>
+    public const string OperatorMail = "olivia@publisher.example";
+
+    /// <summary>
+    /// Alice buys <paramref name="offerId"/> (an offer whose policy asks for operator approval and a retention answer),
+    /// sets up her account, and presses the last button of the wizard.
+    /// </summary>
+    public static async Task<(Guid Id, string Token)> SubmitForApprovalAsync(WebhookScenario scenario, IServiceProvider portal, string offerId)
+    {
+        var alice = DemoIdentities.Alice.AsUser();
+        var purchase = await scenario.Simulator.PurchaseAsync(new PurchaseRequest { OfferId = offerId, PlanId = "pro", Quantity = 10, SubscriptionName = "Contoso backup" });
+        var landing = portal.CreateScope().ServiceProvider.GetRequiredService<LandingService>();
+        Assert.IsType<LandingOutcome.ReadyToActivate>(await landing.OpenAsync(purchase.Token, alice));
+        var setup = LandingServices.ValidSetup();
+        setup.Answers["retention-days"] = "30";
+        await landing.SaveSetupAsync(purchase.SubscriptionId, setup, alice);
+        Assert.IsType<ActivationOutcome.AwaitingApproval>(await landing.ActivateAsync(purchase.SubscriptionId, alice));
+        return (purchase.SubscriptionId, purchase.Token);
     }
 
     /// <summary>The policies as Identity/IdentityExtensions defines them.</summary>
