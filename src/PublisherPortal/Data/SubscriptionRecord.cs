@@ -76,6 +76,27 @@ public sealed record SubscriptionEvent
 
     /// <summary>The marketplace's timeStamp of the change behind this event; null for our own changes and milestones.</summary>
     public DateTimeOffset? MarketplaceTimeStamp { get; init; }
+
+    /// <summary>
+    /// An event that records a step without changing the subscription (awaiting approval, a decision, a refused change):
+    /// status, plan and seats are the same before and after, so history and finance read them as "nothing moved".
+    /// </summary>
+    public static SubscriptionEvent Milestone(SubscriptionRecord current, string kind, DateTimeOffset at, string source, string? actor, string? detail) => new()
+    {
+        SubscriptionId = current.Id,
+        OfferId = current.OfferId,
+        OccurredAt = at,
+        Kind = kind,
+        FromStatus = current.Status.ToString(),
+        ToStatus = current.Status.ToString(),
+        FromPlan = current.PlanId,
+        ToPlan = current.PlanId,
+        FromQuantity = current.Quantity,
+        ToQuantity = current.Quantity,
+        Source = source,
+        Actor = actor,
+        Detail = detail,
+    };
 }
 
 /// <summary>The kinds of history event. Text in the database, so finance can read it without a lookup.</summary>

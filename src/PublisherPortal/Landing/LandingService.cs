@@ -233,22 +233,13 @@ public sealed partial class LandingService(
         var now = time.GetUtcNow();
         if (await approvals.TryRequestAsync(record.Id, record.OfferId, user.Actor, now, connection, tx, ct))
         {
-            await subscriptions.AppendEventAsync(new SubscriptionEvent
-            {
-                SubscriptionId = record.Id,
-                OfferId = record.OfferId,
-                OccurredAt = now,
-                Kind = EventKinds.AwaitingApproval,
-                FromStatus = record.Status.ToString(),
-                ToStatus = record.Status.ToString(),
-                FromPlan = record.PlanId,
-                ToPlan = record.PlanId,
-                FromQuantity = record.Quantity,
-                ToQuantity = record.Quantity,
-                Source = EventSources.Customer,
-                Actor = user.Actor,
-                Detail = $"Set-up finished; offer {record.OfferId} needs an operator's approval before activation.",
-            }, connection, tx, ct);
+            await subscriptions.AppendEventAsync(SubscriptionEvent.Milestone(
+                record,
+                EventKinds.AwaitingApproval,
+                now,
+                EventSources.Customer,
+                user.Actor,
+                $"Set-up finished; offer {record.OfferId} needs an operator's approval before activation."), connection, tx, ct);
             await audit.RecordAsync(user.Actor, "RequestApproval", record.Id, $"offer {record.OfferId}", "Pending", connection, tx, ct);
             Log.ApprovalRequested(logger, record.Id, record.OfferId);
         }

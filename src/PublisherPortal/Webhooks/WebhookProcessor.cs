@@ -370,23 +370,8 @@ public sealed partial class WebhookProcessor(
             Detail = detail,
         };
 
-    private SubscriptionEvent Milestone(SubscriptionRecord current, MarketplaceOperation operation, string kind, string detail) => new()
-    {
-        SubscriptionId = current.Id,
-        OfferId = current.OfferId,
-        OccurredAt = time.GetUtcNow(),
-        Kind = kind,
-        FromStatus = current.Status.ToString(),
-        ToStatus = current.Status.ToString(),
-        FromPlan = current.PlanId,
-        ToPlan = current.PlanId,
-        FromQuantity = current.Quantity,
-        ToQuantity = current.Quantity,
-        Source = EventSources.Marketplace,
-        Actor = MarketplaceActor,
-        OperationId = operation.Id,
-        Detail = detail,
-    };
+    private SubscriptionEvent Milestone(SubscriptionRecord current, MarketplaceOperation operation, string kind, string detail) =>
+        SubscriptionEvent.Milestone(current, kind, time.GetUtcNow(), EventSources.Marketplace, MarketplaceActor, detail) with { OperationId = operation.Id };
 
     private async Task FinishAloneAsync(WebhookDeliveryRecord delivery, string state, string detail, CancellationToken ct)
     {

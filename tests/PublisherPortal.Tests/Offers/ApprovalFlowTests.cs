@@ -32,11 +32,7 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
     {
         _scenario = await WebhookScenario.StartAsync();
         _portal = await _scenario.StartPortalAsync(services: OffersHosting.AddOffersWithPolicies);
-        await OffersHosting.SaveAsync(_scenario.Database, OfferPolicy.DefaultFor(Offer) with
-        {
-            Activation = ActivationMode.OperatorApproval,
-            CustomFields = [new CustomField { Name = "retention-days", Label = "Retention (days)", Type = CustomFieldType.Number, Required = true, Min = 7, Max = 365 }],
-        });
+        await OffersHosting.SaveAsync(_scenario.Database, OffersHosting.ApprovalPolicy(Offer));
     }
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();

@@ -31,11 +31,7 @@ public sealed class OfferMailTests : IAsyncLifetime
     {
         _scenario = await WebhookScenario.StartAsync();
         _portal = await _scenario.StartPortalAsync(services: OffersHosting.AddOffersWithPoliciesAndMail);
-        await OffersHosting.SaveAsync(_scenario.Database, OfferPolicy.DefaultFor(ApprovalOffer) with
-        {
-            Activation = ActivationMode.OperatorApproval,
-            CustomFields = [new CustomField { Name = "retention-days", Label = "Retention (days)", Type = CustomFieldType.Number, Required = true, Min = 7, Max = 365 }],
-        });
+        await OffersHosting.SaveAsync(_scenario.Database, OffersHosting.ApprovalPolicy(ApprovalOffer));
     }
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();

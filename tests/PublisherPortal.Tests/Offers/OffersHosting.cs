@@ -44,8 +44,15 @@ public static class OffersHosting
     /// <summary>The one operator address the mail-enabled host pages.</summary>
     public const string OperatorMail = "olivia@publisher.example";
 
+    /// <summary>An offer that waits for an operator before activation and asks the customer one required number.</summary>
+    public static OfferPolicy ApprovalPolicy(string offerId) => OfferPolicy.DefaultFor(offerId) with
+    {
+        Activation = ActivationMode.OperatorApproval,
+        CustomFields = [new CustomField { Name = "retention-days", Label = "Retention (days)", Type = CustomFieldType.Number, Required = true, Min = 7, Max = 365 }],
+    };
+
     /// <summary>
-    /// Alice buys <paramref name="offerId"/> (an offer whose policy asks for operator approval and a retention answer),
+    /// Alice buys <paramref name="offerId"/> (its policy is <see cref="ApprovalPolicy"/>),
     /// sets up her account, and presses the last button of the wizard.
     /// </summary>
     public static async Task<(Guid Id, string Token)> SubmitForApprovalAsync(WebhookScenario scenario, IServiceProvider portal, string offerId)

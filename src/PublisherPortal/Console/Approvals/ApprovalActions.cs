@@ -92,22 +92,14 @@ public sealed partial class ApprovalActions(
                 : new ConsoleActionResult.Failed(WhoDecided(current));
         }
 
-        await subscriptions.AppendEventAsync(new SubscriptionEvent
-        {
-            SubscriptionId = subscriptionId,
-            OfferId = subscription.OfferId,
-            OccurredAt = now,
-            Kind = state == ApprovalStates.Approved ? EventKinds.ApprovalGranted : EventKinds.ApprovalRejected,
-            FromStatus = subscription.Status.ToString(),
-            ToStatus = subscription.Status.ToString(),
-            FromPlan = subscription.PlanId,
-            ToPlan = subscription.PlanId,
-            FromQuantity = subscription.Quantity,
-            ToQuantity = subscription.Quantity,
-            Source = EventSources.Operator,
-            Actor = actor.Actor,
-            Detail = state == ApprovalStates.Approved ? "Activation approved; activating in the marketplace." : reason,
-        }, connection, tx, ct);
+        var approved = state == ApprovalStates.Approved;
+        await subscriptions.AppendEventAsync(SubscriptionEvent.Milestone(
+            subscription,
+            approved ? EventKinds.ApprovalGranted : EventKinds.ApprovalRejected,
+            now,
+            EventSources.Operator,
+            actor.Actor,
+            approved ? "Activation approved; activating in the marketplace." : reason), connection, tx, ct);
         await audit.RecordAsync(actor.Actor, auditAction, subscriptionId, reason, state, connection, tx, ct);
         await tx.CommitAsync(ct);
         Log.Decided(logger, subscriptionId, state, actor.Actor);
