@@ -120,6 +120,20 @@ public sealed class NotificationPlannerTests
     }
 
     [Fact]
+    public async Task A_rejection_nobody_was_mailed_about_leaves_the_cancellation_mail_to_tell_the_customer()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var mail = new MailHarness(db);
+        await mail.Settings.SetEnabledAsync("insights-saas", NotificationCatalog.ApprovalRejected, enabled: false, "ada@publisher.example");
+        var id = await mail.BuyAsync(Samples.Subscription());
+
+        await mail.AppendAsync(id, EventKinds.ApprovalRejected, detail: "duplicate order");
+        await mail.ChangeAsync(Change(id, EventKinds.Unsubscribed) with { Status = SubscriptionStatus.Unsubscribed });
+
+        Assert.Equal("Cancelled", Assert.Single(await mail.Outbox.ForSubscriptionAsync(id)).Notification);
+    }
+
+    [Fact]
     public async Task A_plan_change_names_the_old_and_the_new_plan()
     {
         await using var db = await TestDatabase.CreateAsync();
