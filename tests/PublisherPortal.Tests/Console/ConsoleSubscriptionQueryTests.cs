@@ -250,4 +250,20 @@ public sealed class ConsoleSubscriptionQueryTests : IAsyncLifetime
             [new OfferPlan("backup-saas", "basic"), new OfferPlan("backup-saas", "pro"), new OfferPlan("insights-saas", "business"), new OfferPlan("insights-saas", "team")],
             offersAndPlans);
     }
+
+    [Theory]
+    [InlineData(null, "team")]                                     // counted per status through (status, plan_id, …)
+    [InlineData("22222222-2222-2222-2222-222222222222", null)]     // counted in one pass over the tenant's matches
+    public async Task Counts_by_status_under_a_plan_or_a_search_count_only_the_matches(string? search, string? planId)
+    {
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Subscribed, planId: "team", tenant: FabrikamTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Suspended, planId: "team", tenant: FabrikamTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Subscribed, planId: "team", tenant: FabrikamTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Subscribed, planId: "business", tenant: ContosoTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Unsubscribed, planId: "business", tenant: ContosoTenant);
+
+        var counts = await _query.CountByStatusAsync(new SubscriptionFilter { Search = search, PlanId = planId });
+
+        Assert.Equal([new StatusCount(SubscriptionStatus.Subscribed, 2), new StatusCount(SubscriptionStatus.Suspended, 1)], counts);
+    }
 }
