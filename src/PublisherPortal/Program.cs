@@ -9,6 +9,7 @@ using PublisherPortal.Health;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
 using PublisherPortal.Metering;
+using PublisherPortal.Notifications;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
 
@@ -25,6 +26,7 @@ builder.AddConsole();
 builder.AddFinance();
 builder.AddMetering();
 builder.AddHealth();
+builder.AddNotifications();   // mails derived from history events, sent from an outbox
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

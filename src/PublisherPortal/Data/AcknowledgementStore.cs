@@ -92,6 +92,13 @@ public sealed class AcknowledgementStore(PortalDatabase database)
     public async Task<bool> TryFinishAsync(long id, string owner, string state, string? note, DateTimeOffset now, CancellationToken ct = default)
     {
         await using var connection = await database.OpenAsync(ct);
+        return await TryFinishAsync(id, owner, state, note, now, connection, null, ct);
+    }
+
+    /// <summary>The same, in the caller's transaction (a Failed one queues the operators' mail with it).</summary>
+    public async Task<bool> TryFinishAsync(
+        long id, string owner, string state, string? note, DateTimeOffset now, DbConnection connection, DbTransaction? tx, CancellationToken ct = default)
+    {
         return await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE acknowledgements
             SET state = @state, attempts = attempts + 1, last_error = @note,
@@ -99,7 +106,7 @@ public sealed class AcknowledgementStore(PortalDatabase database)
                 lease_owner = NULL, lease_until = NULL
             WHERE id = @id AND lease_owner = @owner AND state = @pending
             """, new { id, owner, state, note, now, sent = AcknowledgementStates.Sent, pending = AcknowledgementStates.Pending },
-            cancellationToken: ct)) == 1;
+            tx, cancellationToken: ct)) == 1;
     }
 
     public async Task RescheduleAsync(long id, string owner, DateTimeOffset nextAttemptAt, string error, CancellationToken ct = default)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Marketplace.Models;
 
 namespace PublisherPortal.Data;
@@ -72,6 +73,9 @@ public sealed record SubscriptionEvent
     public string? Actor { get; init; }
     public Guid? OperationId { get; init; }
     public string? Detail { get; init; }
+
+    /// <summary>The marketplace's timeStamp of the change behind this event; null for our own changes and milestones.</summary>
+    public DateTimeOffset? MarketplaceTimeStamp { get; init; }
 }
 
 /// <summary>The kinds of history event. Text in the database, so finance can read it without a lookup.</summary>
@@ -90,6 +94,24 @@ public static class EventKinds
     public const string ChangeRefused = "ChangeRefused";
     public const string TenantMismatchConfirmed = "TenantMismatchConfirmed";
     public const string StaleDeliveryIgnored = "StaleDeliveryIgnored";
+
+    /// <summary>The customer finished the wizard; the offer needs an operator's approval before activation.</summary>
+    public const string AwaitingApproval = "AwaitingApproval";
+
+    /// <summary>An operator approved; Activated follows.</summary>
+    public const string ApprovalGranted = "ApprovalGranted";
+
+    /// <summary>An operator rejected (detail = reason); Unsubscribed follows when the marketplace confirms.</summary>
+    public const string ApprovalRejected = "ApprovalRejected";
+}
+
+/// <summary>
+/// Told of every history event inside the transaction that writes it, so what an event owes (a notification) is
+/// committed together with the event.
+/// </summary>
+public interface ISubscriptionEventFollower
+{
+    Task FollowAsync(SubscriptionEvent recorded, DbConnection connection, DbTransaction? tx, CancellationToken ct);
 }
 
 /// <summary>Who caused a change.</summary>

@@ -22,6 +22,17 @@ public sealed record SubscriptionChange(Guid SubscriptionId, string Kind, string
     public long? ExpectedVersion { get; init; }
 }
 
+/// <summary>
+/// A marketplace status change that arrived late: a newer change of the same subscription was applied before it.
+/// It belongs in the history at <see cref="MarketplaceTimeStamp"/>, never in the live row.
+/// </summary>
+public sealed record LateStatusChange(
+    Guid SubscriptionId, string Kind, SubscriptionStatus ToStatus, DateTimeOffset MarketplaceTimeStamp, string Source, string? Actor)
+{
+    public Guid? OperationId { get; init; }
+    public string? Detail { get; init; }
+}
+
 public enum ChangeOutcome
 {
     Applied,
@@ -36,7 +47,8 @@ public sealed record ChangeResult(ChangeOutcome Outcome, SubscriptionRecord? Sub
 /// <see cref="ApplyChangeAsync(SubscriptionChange, DbConnection, DbTransaction, CancellationToken)"/>, which writes the row and its
 /// history event in one transaction: finance rebuilds any past state from the events, so none may be missing.
 /// </summary>
-public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time)
+/// <param name="follower">Told of every history event in the transaction that writes it (notifications queue their mails there).</param>
+public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time, ISubscriptionEventFollower? follower = null)
 {
     private const string SelectColumns = """
         SELECT id, name, publisher_id, offer_id, plan_id, quantity, status,
@@ -47,6 +59,12 @@ public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time
                account_organisation, account_admin_name, account_admin_email, account_settings, configured_at, configured_by,
                wizard_step, last_marketplace_change_at, first_seen_at, updated_at, last_synced_at, version
         FROM subscriptions
+        """;
+
+    private const string SelectEvents = """
+        SELECT id, subscription_id, offer_id, occurred_at, kind, from_status, to_status, from_plan, to_plan,
+               from_quantity, to_quantity, source, actor, operation_id, detail, marketplace_time_stamp
+        FROM subscription_events
         """;
 
     public async Task<SubscriptionRecord?> FindAsync(Guid id, CancellationToken ct = default)
@@ -211,6 +229,7 @@ public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time
             Actor = change.Actor,
             OperationId = change.OperationId,
             Detail = change.Detail,
+            MarketplaceTimeStamp = change.MarketplaceTimeStamp,
         }, connection, tx, ct);
 
         return new ChangeResult(ChangeOutcome.Applied, updated);
@@ -227,27 +246,116 @@ public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time
     }
 
     /// <summary>Writes a history event that records something without changing status, plan or seats.</summary>
-    public Task AppendEventAsync(SubscriptionEvent e, DbConnection connection, DbTransaction? tx, CancellationToken ct = default) =>
-        connection.ExecuteAsync(new CommandDefinition("""
+    public async Task AppendEventAsync(SubscriptionEvent e, DbConnection connection, DbTransaction? tx, CancellationToken ct = default)
+    {
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             INSERT INTO subscription_events (
                 subscription_id, offer_id, occurred_at, kind, from_status, to_status, from_plan, to_plan,
-                from_quantity, to_quantity, source, actor, operation_id, detail)
+                from_quantity, to_quantity, source, actor, operation_id, detail, marketplace_time_stamp)
             VALUES (
                 @SubscriptionId, @OfferId, @OccurredAt, @Kind, @FromStatus, @ToStatus, @FromPlan, @ToPlan,
-                @FromQuantity, @ToQuantity, @Source, @Actor, @OperationId, @Detail)
+                @FromQuantity, @ToQuantity, @Source, @Actor, @OperationId, @Detail, @MarketplaceTimeStamp)
+            RETURNING id
             """, e, tx, cancellationToken: ct));
+
+        if (follower is not null)
+        {
+            // Whatever the event owes (a mail to the customer, to operators) is written in this same transaction:
+            // committed with the change or not at all, so a crash can neither lose nor invent a notification.
+            await follower.FollowAsync(e with { Id = id }, connection, tx, ct);
+        }
+    }
 
     public async Task<IReadOnlyList<SubscriptionEvent>> HistoryAsync(Guid subscriptionId, CancellationToken ct = default)
     {
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<SubscriptionEvent>(new CommandDefinition("""
-            SELECT id, subscription_id, offer_id, occurred_at, kind, from_status, to_status, from_plan, to_plan,
-                   from_quantity, to_quantity, source, actor, operation_id, detail
-            FROM subscription_events
-            WHERE subscription_id = @subscriptionId
-            ORDER BY occurred_at, id
+        var rows = await connection.QueryAsync<SubscriptionEvent>(new CommandDefinition(SelectEvents + """
+             WHERE subscription_id = @subscriptionId
+             ORDER BY occurred_at, id
             """, new { subscriptionId }, cancellationToken: ct));
         return rows.AsList();
+    }
+
+    /// <summary>
+    /// Writes a marketplace status change that arrived after a newer change had been applied (a redelivered Suspend
+    /// whose Reinstate came first) into the history at its true place, without touching the live row: current state
+    /// is already right, but finance bills from the history, so the spell it opened must be there. The event goes
+    /// before the first event caused by a newer marketplace change (the one that ended the spell), at the change's own
+    /// timeStamp when that fits between its neighbours; that later event's from_status then names the status the late
+    /// change left, so every event still starts where the one before it ended. Returns null, writing nothing, when the
+    /// change cannot be placed: no newer marketplace event is known (events from before this was recorded), the history
+    /// already has the subscription in that status there, or the newer change leads into the same status.
+    /// </summary>
+    public async Task<SubscriptionEvent?> RecordLateStatusChangeAsync(
+        LateStatusChange change, DbConnection connection, DbTransaction tx, CancellationToken ct = default)
+    {
+        var closing = await connection.QueryFirstOrDefaultAsync<SubscriptionEvent>(new CommandDefinition(SelectEvents + """
+             WHERE subscription_id = @subscriptionId AND marketplace_time_stamp > @timeStamp
+             ORDER BY occurred_at, id
+             LIMIT 1
+            """, new { subscriptionId = change.SubscriptionId, timeStamp = change.MarketplaceTimeStamp }, tx, cancellationToken: ct));
+        if (closing is null)
+        {
+            return null;
+        }
+
+        // The closing event was written from the state the late change found (ApplyChangeAsync records from_* as the
+        // row was), so that is where the late change starts; if the history has that status already, nothing is missing.
+        // A newer change into the same status (a later suspension) hides where the late one ended: nothing to place.
+        var toStatus = change.ToStatus.ToString();
+        if (closing.FromStatus is not { } foundStatus || foundStatus == toStatus || closing.ToStatus == toStatus)
+        {
+            return null;
+        }
+
+        var previous = await connection.QueryFirstOrDefaultAsync<SubscriptionEvent>(new CommandDefinition(SelectEvents + """
+             WHERE subscription_id = @subscriptionId
+               AND (occurred_at < @closingAt OR (occurred_at = @closingAt AND id < @closingId))
+             ORDER BY occurred_at DESC, id DESC
+             LIMIT 1
+            """, new { subscriptionId = change.SubscriptionId, closingAt = closing.OccurredAt, closingId = closing.Id }, tx, cancellationToken: ct));
+
+        // Whole microseconds: PostgreSQL keeps no finer, and the place must be the same after the round trip.
+        var at = change.MarketplaceTimeStamp.AddTicks(-(change.MarketplaceTimeStamp.UtcTicks % 10));
+        if (previous is not null && at < previous.OccurredAt)
+        {
+            // Our clock and the marketplace's disagree a little: never before what the history already has before it.
+            at = previous.OccurredAt;
+        }
+
+        if (at >= closing.OccurredAt)
+        {
+            at = closing.OccurredAt.AddTicks(-10);
+            if (previous is not null && at < previous.OccurredAt)
+            {
+                return null; // no instant left between the two: rows of one instant sort by id, so it would land after
+            }
+        }
+
+        var late = new SubscriptionEvent
+        {
+            SubscriptionId = change.SubscriptionId,
+            OfferId = closing.OfferId,
+            OccurredAt = at,
+            Kind = change.Kind,
+            FromStatus = foundStatus,
+            ToStatus = toStatus,
+            FromPlan = closing.FromPlan,
+            ToPlan = closing.FromPlan,
+            FromQuantity = closing.FromQuantity,
+            ToQuantity = closing.FromQuantity,
+            Source = change.Source,
+            Actor = change.Actor,
+            OperationId = change.OperationId,
+            Detail = change.Detail,
+            MarketplaceTimeStamp = change.MarketplaceTimeStamp,
+        };
+        await AppendEventAsync(late, connection, tx, ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE subscription_events SET from_status = @toStatus
+            WHERE id = @closingId AND from_status = @foundStatus
+            """, new { toStatus, closingId = closing.Id, foundStatus }, tx, cancellationToken: ct));
+        return late;
     }
 
     /// <summary>

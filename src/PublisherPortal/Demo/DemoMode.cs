@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Identity.Web;
+using PublisherPortal.Notifications.Demo;
 
 namespace PublisherPortal.Demo;
 
@@ -63,6 +64,7 @@ public static partial class DemoMode
             var certificatePath = mode.ExternalEmulatorCertificate
                 ?? throw new InvalidOperationException("Portal:ExternalEmulator needs Portal:ExternalEmulatorCertificate (the emulator's emulator-tls.pfx).");
             PointAtEmulator(builder, external, X509CertificateLoader.LoadPkcs12FromFile(certificatePath, password: null), new EmulatorOptions());
+            builder.AddDemoMailbox();
             return builder;
         }
 
@@ -79,6 +81,7 @@ public static partial class DemoMode
         builder.Services.AddHostedService<DemoEmulatorBinding>();
         builder.Services.AddHostedService<DemoSeeder>();
         PointAtEmulator(builder, emulator.HttpsBaseUri, emulator.TlsCertificate, emulator.Options);
+        builder.AddDemoMailbox();   // every mail goes to an SMTP server in this process and shows on /mailbox
         return builder;
     }
 

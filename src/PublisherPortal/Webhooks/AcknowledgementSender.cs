@@ -3,6 +3,7 @@ using Marketplace;
 using Marketplace.Models;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
+using PublisherPortal.Notifications;
 
 namespace PublisherPortal.Webhooks;
 
@@ -28,7 +29,8 @@ public sealed partial class AcknowledgementSender(
     WorkerIdentity worker,
     IOptions<WebhooksOptions> options,
     TimeProvider time,
-    ILogger<AcknowledgementSender> logger) : BackgroundService
+    ILogger<AcknowledgementSender> logger,
+    NotificationPlanner? notifications = null) : BackgroundService
 {
     /// <summary>Who the tracker shows as having asked for a cancellation sent in answer to a reinstatement.</summary>
     public const string SystemActor = "system:reinstatement-refused";
@@ -163,7 +165,23 @@ public sealed partial class AcknowledgementSender(
     private async Task FinishAsync(AcknowledgementRecord ack, string state, string note, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        await acknowledgements.TryFinishAsync(ack.Id, worker.Id, state, note, now, ct);
+        if (state == AcknowledgementStates.Failed && notifications is not null)
+        {
+            // Operators are mailed in the transaction that marks it Failed: both happen, or neither.
+            await using var connection = await database.OpenAsync(ct);
+            await using var tx = await database.BeginWriteAsync(connection, ct);
+            if (await acknowledgements.TryFinishAsync(ack.Id, worker.Id, state, note, now, connection, tx, ct))
+            {
+                await notifications.AcknowledgementFailedAsync(ack, note, connection, tx, ct);
+            }
+
+            await tx.CommitAsync(ct);
+        }
+        else
+        {
+            await acknowledgements.TryFinishAsync(ack.Id, worker.Id, state, note, now, ct);
+        }
+
         if (state == AcknowledgementStates.Sent)
         {
             Log.Sent(logger, ack.Answer, ack.OperationId, note, now > ack.DueBy);

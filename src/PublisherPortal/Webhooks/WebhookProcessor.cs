@@ -188,6 +188,24 @@ public sealed partial class WebhookProcessor(
         SubscriptionRecord current, MarketplaceOperation operation, DateTimeOffset last, DbConnection connection, DbTransaction tx, CancellationToken ct)
     {
         var detail = $"stale: {operation.Action} of {operation.TimeStamp:O} is older than the last applied change ({last:O})";
+        if (operation.KnownAction == OperationAction.Suspend && operation.TimeStamp is { } timeStamp)
+        {
+            // Deliveries are ordered only once they are in the inbox: a Suspend still being retried (its first attempt
+            // met an instance that died) arrives after the Reinstate that ended it. The live row is right already,
+            // but finance bills from history, so the suspended spell goes into it at its own time.
+            var late = await subscriptions.RecordLateStatusChangeAsync(
+                new LateStatusChange(current.Id, EventKinds.Suspended, SubscriptionStatus.Suspended, timeStamp, EventSources.Marketplace, MarketplaceActor)
+                {
+                    OperationId = operation.Id,
+                    Detail = "access removed (arrived after a newer change: recorded at its marketplace time, current state unchanged)",
+                },
+                connection, tx, ct);
+            if (late is not null)
+            {
+                return (ProcessingStates.Stale, $"{detail}; written into history at {late.OccurredAt:O}, current state unchanged", false);
+            }
+        }
+
         await subscriptions.AppendEventAsync(Milestone(current, operation, EventKinds.StaleDeliveryIgnored, detail), connection, tx, ct);
         return (ProcessingStates.Stale, detail, false);
     }

@@ -44,16 +44,22 @@ public sealed class ScaleOutTests(BrowserFixture browser, ITestOutputHelper outp
             });
 
         // Whole outcomes in the test log: a collection diff alone shows only a window around the first difference.
-        output.WriteLine("single instance:\n" + string.Join('\n', [.. expected.History, .. expected.PerOperation]));
-        output.WriteLine("two instances, one killed:\n" + string.Join('\n', [.. actual.History, .. actual.PerOperation]));
+        output.WriteLine($"single instance ({expected.LateDeliveries} late):\n" + string.Join('\n', [.. expected.History, .. expected.PerOperation]));
+        output.WriteLine($"two instances, one killed ({actual.LateDeliveries} late, {actual.FailedDeliveryAttempts} failed attempts):\n"
+            + string.Join('\n', [.. actual.History, .. actual.PerOperation]));
         Assert.NotNull(restarted);
         // Deliveries did meet the dead instance, and were retried onto the living one.
         Assert.True(actual.FailedDeliveryAttempts > 0, "no delivery attempt met the killed instance: the crash proved nothing");
         Assert.Equal(expected.History, actual.History);
         Assert.Equal(expected.PerOperation, actual.PerOperation);
         Assert.All(actual.PerOperation, line => Assert.DoesNotContain("=2", line, StringComparison.Ordinal));
-        // The two actions the contract asks us to answer were answered, once each — so the test can fail for silence too.
+        // Not only equal to the reference, which could share a loss: every operation left exactly one history event,
+        // whichever order its deliveries arrived in (a Suspend retried past its Reinstate included).
+        Assert.All(actual.PerOperation, line => Assert.Contains("applied=1", line, StringComparison.Ordinal));
+        Assert.All([.. expected.History, .. actual.History], line => Assert.DoesNotContain(EventKinds.StaleDeliveryIgnored, line, StringComparison.Ordinal));
+        // The actions the contract asks us to answer were answered, once each — so the test can fail for silence too.
         Assert.Equal(2 * SubscriptionsPerStep, actual.PerOperation.Count(l => l.Contains("acks=1", StringComparison.Ordinal) && l.Contains("Change", StringComparison.Ordinal)));
+        Assert.Equal(SubscriptionsPerStep, actual.PerOperation.Count(l => l.Contains("Reinstate", StringComparison.Ordinal) && l.Contains("acks=1", StringComparison.Ordinal)));
     }
 
     [ScaleOutFact(NeedsBrowser = true)]
@@ -114,7 +120,7 @@ public sealed class ScaleOutTests(BrowserFixture browser, ITestOutputHelper outp
                 await atHalf();
             }
 
-            foreach (var (action, id) in await StartStepAsync(scenario, database, subscriptions[i], Script[i % Script.Length]))
+            foreach (var (action, id) in await StartStepAsync(scenario, subscriptions[i], Script[i % Script.Length]))
             {
                 operations.Add((i, action, id));
                 duplicates.AddRange(portals.Select(p => scenario.RedeliverAsync(p, id)));
@@ -140,10 +146,13 @@ public sealed class ScaleOutTests(BrowserFixture browser, ITestOutputHelper outp
             .Select(o => $"{o.Index} {o.Action} applied={events.Count(e => e.OperationId == o.Id.ToString())} acks={scenario.Simulator.StatusUpdatesFor(o.Id).Count}")
             .ToList();
         var failedAttempts = operations.Sum(o => scenario.Simulator.DeliveriesFor(o.Id).Count(attempt => !attempt.Succeeded));
-        return new BurstOutcome(history, perOperation, failedAttempts);
+        // For the log: how often a delivery reached the inbox after a newer one of its subscription had been applied.
+        var late = await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE processing_state = @stale", new { stale = ProcessingStates.Stale });
+        return new BurstOutcome(history, perOperation, failedAttempts, late);
     }
 
-    private static async Task<IReadOnlyList<(string Action, Guid Id)>> StartStepAsync(ScaleOutScenario scenario, PortalDatabase database, Guid subscriptionId, string step)
+    private static async Task<IReadOnlyList<(string Action, Guid Id)>> StartStepAsync(ScaleOutScenario scenario, Guid subscriptionId, string step)
     {
         var simulator = scenario.Simulator;
         return step switch
@@ -152,35 +161,12 @@ public sealed class ScaleOutTests(BrowserFixture browser, ITestOutputHelper outp
             "ChangeQuantity" => [("ChangeQuantity", await simulator.ChangeQuantityAsync(subscriptionId, 12))],
             "Renew" => [("Renew", await simulator.RenewAsync(subscriptionId))],
             "Suspend" => [("Suspend", await simulator.SuspendAsync(subscriptionId))],
-            "SuspendThenReinstate" => [("Suspend", await simulator.SuspendAsync(subscriptionId)), ("Reinstate", await ReinstateOnceSuspendedAsync(scenario, database, subscriptionId))],
+            // Sent back to back, as nothing in the contract forbids: the Suspend's first attempt may meet the killed
+            // instance and reach the inbox only after the Reinstate was applied. History must not depend on that.
+            "SuspendThenReinstate" => [("Suspend", await simulator.SuspendAsync(subscriptionId)), ("Reinstate", await simulator.ReinstateAsync(subscriptionId))],
             "Unsubscribe" => [("Unsubscribe", await simulator.UnsubscribeAsync(subscriptionId))],
             _ => throw new ArgumentOutOfRangeException(nameof(step), step, "not a step of the script"),
         };
-    }
-
-    /// <summary>
-    /// A reinstatement follows a payment, days after the suspension, never milliseconds: the portal has the suspension
-    /// before the reinstatement is sent. (Sent at once, a crash can make the suspension arrive after the reinstatement;
-    /// the portal then keeps the right state but ignores the older delivery as stale, so the suspended spell is missing
-    /// from history — a limit of ordering by arrival, reported, not what this test is about.)
-    /// </summary>
-    private static async Task<Guid> ReinstateOnceSuspendedAsync(ScaleOutScenario scenario, PortalDatabase database, Guid subscriptionId)
-    {
-        using var timeout = new CancellationTokenSource(SettleTimeout);
-        while (true)
-        {
-            await using (var connection = await database.OpenAsync(timeout.Token))
-            {
-                var status = await connection.ExecuteScalarAsync<string>(
-                    "SELECT status FROM subscriptions WHERE id = @id", new { id = subscriptionId.ToString() });
-                if (status == "Suspended")
-                {
-                    return await scenario.Simulator.ReinstateAsync(subscriptionId);
-                }
-            }
-
-            await Task.Delay(100, timeout.Token);
-        }
     }
 
     /// <summary>Every delivery handed over, nothing left waiting in the inbox or the acknowledgement outbox.</summary>
@@ -209,5 +195,5 @@ public sealed class ScaleOutTests(BrowserFixture browser, ITestOutputHelper outp
         await Task.Delay(1000, timeout.Token);
     }
 
-    private sealed record BurstOutcome(IReadOnlyList<string> History, IReadOnlyList<string> PerOperation, int FailedDeliveryAttempts);
+    private sealed record BurstOutcome(IReadOnlyList<string> History, IReadOnlyList<string> PerOperation, int FailedDeliveryAttempts, long LateDeliveries);
 }

@@ -7,7 +7,65 @@ namespace PublisherPortal.Tests.Webhooks;
 public sealed class WebhookOrderingTests
 {
     [Fact]
-    public async Task An_older_delivery_arriving_after_a_newer_one_is_recorded_as_stale_and_changes_nothing()
+    public async Task An_older_renewal_arriving_after_a_newer_change_is_recorded_as_stale_and_changes_nothing()
+    {
+        await using var scenario = await WebhookScenario.StartAsync();
+        var portal = await scenario.StartPortalAsync(receiveWebhooks: false);
+        var subscriptionId = await portal.ActiveSubscriptionAsync(scenario.Emulator);
+        scenario.Emulator.Options.WebhookUrl = null;
+        var renewal = await scenario.Simulator.RenewAsync(subscriptionId);
+        var suspension = await scenario.Simulator.SuspendAsync(subscriptionId);
+
+        await PostAsync(scenario, portal, suspension);
+        await portal.ProcessedAsync(suspension);
+        await PostAsync(scenario, portal, renewal);
+        var stale = await portal.ProcessedAsync(renewal);
+
+        Assert.Equal(ProcessingStates.Stale, stale.ProcessingState);
+        var local = await portal.Subscriptions.FindAsync(subscriptionId);
+        Assert.Equal((SubscriptionStatus.Suspended, false), (local!.Status, local.AccessEnabled));
+        var recorded = Assert.Single(await portal.EventsForOperationAsync(subscriptionId, renewal));
+        Assert.Equal((EventKinds.StaleDeliveryIgnored, "Suspended", "Suspended"), (recorded.Kind, recorded.FromStatus, recorded.ToStatus));
+    }
+
+    /// <summary>
+    /// The race of issue #8 without timing luck: the Suspend's first attempt met an instance that died, so the
+    /// Reinstate reached the inbox, and was applied, before the Suspend's retry. The live state must stay Subscribed;
+    /// the history must still show the suspended spell where it was, because finance bills time in Suspended from it.
+    /// </summary>
+    [Fact]
+    public async Task A_suspension_delivered_after_its_reinstatement_goes_into_history_before_it_and_leaves_the_state_alone()
+    {
+        await using var scenario = await WebhookScenario.StartAsync();
+        var portal = await scenario.StartPortalAsync(receiveWebhooks: false);
+        var subscriptionId = await portal.ActiveSubscriptionAsync(scenario.Emulator);
+        scenario.Emulator.Options.WebhookUrl = null;
+        var suspension = await scenario.Simulator.SuspendAsync(subscriptionId);
+        var reinstatement = await scenario.Simulator.ReinstateAsync(subscriptionId);
+
+        await PostAsync(scenario, portal, reinstatement);
+        Assert.Equal(ProcessingStates.Applied, (await portal.ProcessedAsync(reinstatement)).ProcessingState);
+        await PostAsync(scenario, portal, suspension);
+        var late = await portal.ProcessedAsync(suspension);
+
+        Assert.Equal(ProcessingStates.Stale, late.ProcessingState);
+        var local = await portal.Subscriptions.FindAsync(subscriptionId);
+        Assert.Equal((SubscriptionStatus.Subscribed, true), (local!.Status, local.AccessEnabled));
+        var history = await portal.Subscriptions.HistoryAsync(subscriptionId);
+        Assert.Equal(
+            [(EventKinds.Suspended, "Subscribed", "Suspended", suspension), (EventKinds.Reinstated, "Suspended", "Subscribed", reinstatement)],
+            history.Select(e => (e.Kind, e.FromStatus, e.ToStatus, e.OperationId ?? Guid.Empty)));
+        var suspendedAt = scenario.Simulator.FindOperation(suspension)!.TimeStamp!.Value;
+        Assert.True(history[0].OccurredAt <= suspendedAt && history[0].OccurredAt > suspendedAt.AddMilliseconds(-1),
+            $"the spell starts at the Suspend's own time {suspendedAt:O}, not at {history[0].OccurredAt:O}");
+
+        // Delivered once more, it is a duplicate: the spell is not written twice.
+        await PostAsync(scenario, portal, suspension);
+        Assert.Equal(2, (await portal.Subscriptions.HistoryAsync(subscriptionId)).Count);
+    }
+
+    [Fact]
+    public async Task A_suspension_delivered_after_the_cancellation_that_followed_it_goes_into_history_before_it()
     {
         await using var scenario = await WebhookScenario.StartAsync();
         var portal = await scenario.StartPortalAsync(receiveWebhooks: false);
@@ -19,13 +77,14 @@ public sealed class WebhookOrderingTests
         await PostAsync(scenario, portal, unsubscription);
         await portal.ProcessedAsync(unsubscription);
         await PostAsync(scenario, portal, suspension);
-        var stale = await portal.ProcessedAsync(suspension);
+        var late = await portal.ProcessedAsync(suspension);
 
-        Assert.Equal(ProcessingStates.Stale, stale.ProcessingState);
+        Assert.Equal(ProcessingStates.Stale, late.ProcessingState);
         var local = await portal.Subscriptions.FindAsync(subscriptionId);
         Assert.Equal((SubscriptionStatus.Unsubscribed, false), (local!.Status, local.AccessEnabled));
-        var recorded = Assert.Single(await portal.EventsForOperationAsync(subscriptionId, suspension));
-        Assert.Equal((EventKinds.StaleDeliveryIgnored, "Unsubscribed", "Unsubscribed"), (recorded.Kind, recorded.FromStatus, recorded.ToStatus));
+        Assert.Equal(
+            [(EventKinds.Suspended, "Subscribed", "Suspended"), (EventKinds.Unsubscribed, "Suspended", "Unsubscribed")],
+            (await portal.Subscriptions.HistoryAsync(subscriptionId)).Select(e => (e.Kind, e.FromStatus, e.ToStatus)));
     }
 
     [Fact]

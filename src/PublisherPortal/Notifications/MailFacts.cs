@@ -1,0 +1,63 @@
+using System.Globalization;
+using PublisherPortal.Data;
+
+namespace PublisherPortal.Notifications;
+
+/// <summary>What a subscription looks like to a mail: the columns a template can name.</summary>
+public sealed record MailSubscription
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public string OfferId { get; init; } = "";
+    public string PlanId { get; init; } = "";
+    public int? Quantity { get; init; }
+    public string Status { get; init; } = "";
+    public string? BeneficiaryEmail { get; init; }
+    public string? PurchaserEmail { get; init; }
+
+    /// <summary>The customer's side of a mail: the beneficiary, and the purchaser when someone else bought it (CSP, purchasing).</summary>
+    public IReadOnlyList<string> CustomerRecipients() =>
+        [.. new[] { BeneficiaryEmail, PurchaserEmail }
+            .Where(a => !string.IsNullOrWhiteSpace(a))
+            .Select(a => a!.Trim())
+            .Distinct(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>What the preview shows when no real subscription is picked: a reseller purchase, so both addresses appear.</summary>
+    public static MailSubscription Sample { get; } = new()
+    {
+        Id = Guid.Parse("0f0e0d0c-0b0a-4908-8706-050403020100"),
+        Name = "Fabrikam analytics",
+        OfferId = "insights-saas",
+        PlanId = "team",
+        Quantity = 12,
+        Status = "Subscribed",
+        BeneficiaryEmail = "bob@fabrikam.example",
+        PurchaserEmail = "carla@csp-reseller.example",
+    };
+}
+
+/// <summary>The placeholder values of one mail: the subscription as it is now, and the event that caused the mail.</summary>
+public static class MailFacts
+{
+    public static IReadOnlyDictionary<string, string?> Of(
+        MailSubscription subscription, SubscriptionEvent? cause, string? reason, Audience audience, Uri portal, DateTimeOffset at) =>
+        new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["SubscriptionName"] = subscription.Name,
+            ["SubscriptionId"] = subscription.Id.ToString(),
+            ["OfferId"] = subscription.OfferId,
+            ["PlanId"] = cause?.ToPlan ?? subscription.PlanId,
+            ["PreviousPlanId"] = cause?.FromPlan ?? subscription.PlanId,
+            ["Quantity"] = Number(cause?.ToQuantity ?? subscription.Quantity),
+            ["PreviousQuantity"] = Number(cause?.FromQuantity ?? subscription.Quantity),
+            ["Status"] = cause?.ToStatus ?? subscription.Status,
+            ["CustomerEmail"] = subscription.BeneficiaryEmail,
+            ["PurchaserEmail"] = subscription.PurchaserEmail ?? subscription.BeneficiaryEmail,
+            ["Reason"] = reason ?? cause?.Detail ?? "",
+            ["EventTime"] = (cause?.OccurredAt ?? at).UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            ["PortalUrl"] = portal.ToString(),
+            ["SubscriptionUrl"] = new Uri(portal, audience == Audience.Customer ? "my/subscriptions" : $"console/subscriptions/{subscription.Id}").ToString(),
+        };
+
+    private static string Number(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
+}
