@@ -10,6 +10,7 @@ using PublisherPortal.Identity;
 using PublisherPortal.Landing;
 using PublisherPortal.Metering;
 using PublisherPortal.Notifications;
+using PublisherPortal.Offers;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
 
@@ -27,6 +28,7 @@ builder.AddFinance();
 builder.AddMetering();
 builder.AddHealth();
 builder.AddNotifications();   // mails derived from history events, sent from an outbox
+builder.AddOffers();
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

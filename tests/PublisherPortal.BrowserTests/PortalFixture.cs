@@ -63,10 +63,10 @@ public sealed partial class PortalFixture : IAsyncLifetime
     }
 
     /// <summary>A customer buys in the marketplace (the emulator's POST /emulator/purchases).</summary>
-    public async Task<Purchase> PurchaseAsync(string planId = "team", int? quantity = 5, bool throughReseller = false)
+    public async Task<Purchase> PurchaseAsync(string planId = "team", int? quantity = 5, bool throughReseller = false, string offerId = "insights-saas")
     {
         var response = await _http.PostAsJsonAsync(new Uri(EmulatorHttpBase, "emulator/purchases"),
-            new { planId, quantity, reseller = throughReseller });
+            new { offerId, planId, quantity, reseller = throughReseller });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<Purchase>(Json))!;
     }

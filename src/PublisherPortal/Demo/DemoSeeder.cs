@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
+using PublisherPortal.Offers;
 
 namespace PublisherPortal.Demo;
 
@@ -69,9 +70,46 @@ public sealed partial class DemoSeeder(
         await simulator.ChangePlanAsync(contosoBackup, "basic", ct);
         await simulator.SuspendAsync(suspended, ct);
         await simulator.UnsubscribeAsync(ended, ct);
+
+        // Offer settings come after the purchases above, which activated the way they always did. From here on the
+        // backup offer needs an operator's approval and asks two questions; one purchase waits in the approval queue.
+        await ConfigureBackupOfferAsync(ct);
+        await BuyAsync(new PurchaseRequest { OfferId = "backup-saas", PlanId = "pro", Quantity = 40, SubscriptionName = "Contoso archive" }, activate: true, ct,
+            answers: new() { ["retention-days"] = "90", ["storage-tier"] = "Archive" });
     }
 
-    private async Task<Guid> BuyAsync(PurchaseRequest request, bool activate, CancellationToken ct, DemoIdentity? customer = null)
+    /// <summary>The demo's "interesting" offer: approval before activation, and custom fields in the wizard.</summary>
+    private async Task ConfigureBackupOfferAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var policies = scope.ServiceProvider.GetRequiredService<OfferPolicyStore>();
+        var audit = scope.ServiceProvider.GetRequiredService<AuditLog>();
+        var time = scope.ServiceProvider.GetRequiredService<TimeProvider>();
+        var before = await policies.FindAsync("backup-saas", ct);
+        var policy = before with
+        {
+            Activation = ActivationMode.OperatorApproval,
+            CustomFields =
+            [
+                new CustomField { Name = "retention-days", Label = "Keep backups for (days)", Type = CustomFieldType.Number, Required = true, Min = 7, Max = 365 },
+                new CustomField { Name = "storage-tier", Label = "Storage tier", Type = CustomFieldType.Choice, Required = true, Options = ["Standard", "Archive"] },
+                new CustomField { Name = "security-contact", Label = "Security contact e-mail", Type = CustomFieldType.Email, HelpText = "Told about restore requests" },
+            ],
+        };
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        if (await policies.SaveAsync(policy, before.Version, DemoActor, time.GetUtcNow(), connection, tx, ct) is PolicySaveOutcome.Saved)
+        {
+            await audit.RecordAsync(DemoActor, OfferSettings.AuditAction, null, $"backup-saas: {string.Join("; ", policy.DifferencesFrom(before))}", "Saved version 1", connection, tx, ct);
+        }
+
+        await tx.CommitAsync(ct);
+    }
+
+    private const string DemoActor = "demo seeder";
+
+    private async Task<Guid> BuyAsync(
+        PurchaseRequest request, bool activate, CancellationToken ct, DemoIdentity? customer = null, Dictionary<string, string?>? answers = null)
     {
         var who = customer ?? DemoIdentities.Alice;
         var purchase = await emulator.Simulator.PurchaseAsync(request, ct);
@@ -87,6 +125,7 @@ public sealed partial class DemoSeeder(
                 OrganisationName = who.TenantName,
                 AdminName = who.DisplayName,
                 AdminEmail = who.Email,
+                Answers = answers ?? [],
             }, user, ct);
             await landing.ActivateAsync(purchase.SubscriptionId, user, ct);
         }
@@ -96,7 +135,7 @@ public sealed partial class DemoSeeder(
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Demo data seeded: six purchases in varied states")]
+        [LoggerMessage(Level = LogLevel.Information, Message = "Demo data seeded: seven purchases in varied states, one awaiting approval")]
         public static partial void Seeded(ILogger logger);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Demo data could not be seeded")]

@@ -23,12 +23,30 @@ public sealed class AccountSetup
     [Required(ErrorMessage = "Choose where your data is kept.")]
     public string DataRegion { get; set; } = DataRegions.Default;
 
-    public AccountSetup Copy() => (AccountSetup)MemberwiseClone();
+    /// <summary>Answers to the offer's custom fields (Offers/CustomField), by field name.</summary>
+    public Dictionary<string, string?> Answers { get; set; } = new(StringComparer.Ordinal);
+
+    public AccountSetup Copy()
+    {
+        var copy = (AccountSetup)MemberwiseClone();
+        copy.Answers = new Dictionary<string, string?>(Answers, StringComparer.Ordinal);
+        return copy;
+    }
 
     /// <summary>Answers beyond the fixed columns, kept as JSON in subscriptions.account_settings.</summary>
-    internal string SettingsJson() => JsonSerializer.Serialize(new StoredSettings(DataRegion));
+    internal string SettingsJson() => JsonSerializer.Serialize(new StoredSettings(
+        DataRegion,
+        Answers.Where(a => !string.IsNullOrWhiteSpace(a.Value)).ToDictionary(a => a.Key, a => a.Value!.Trim(), StringComparer.Ordinal)));
 
-    internal static string? RegionFrom(string? settingsJson)
+    internal static string? RegionFrom(string? settingsJson) => Read(settingsJson)?.DataRegion;
+
+    /// <summary>The custom-field answers recorded with the account; empty when there are none or they cannot be read.</summary>
+    public static IReadOnlyDictionary<string, string?> AnswersFrom(string? settingsJson) =>
+        Read(settingsJson)?.Fields is { } fields
+            ? fields.ToDictionary(f => f.Key, f => (string?)f.Value, StringComparer.Ordinal)
+            : new Dictionary<string, string?>(StringComparer.Ordinal);
+
+    private static StoredSettings? Read(string? settingsJson)
     {
         if (string.IsNullOrWhiteSpace(settingsJson))
         {
@@ -37,16 +55,16 @@ public sealed class AccountSetup
 
         try
         {
-            return JsonSerializer.Deserialize<StoredSettings>(settingsJson)?.DataRegion;
+            return JsonSerializer.Deserialize<StoredSettings>(settingsJson);
         }
         catch (JsonException)
         {
-            // Settings written by a later version may not parse here; the customer simply picks the region again.
+            // Settings written by a later version may not parse here; the customer simply answers again.
             return null;
         }
     }
 
-    private sealed record StoredSettings(string? DataRegion);
+    private sealed record StoredSettings(string? DataRegion, Dictionary<string, string>? Fields = null);
 }
 
 public static class DataRegions

@@ -3,13 +3,22 @@ using Marketplace.Models;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
 using PublisherPortal.Identity;
+using PublisherPortal.Offers;
 using PublisherPortal.Subscriptions;
 
 namespace PublisherPortal.Landing;
 
 /// <summary>One row of "My subscriptions".</summary>
-public sealed record CustomerSubscription(SubscriptionRecord Subscription, string PlanDisplayName, OperationRecord? PendingOperation)
+public sealed record CustomerSubscription(
+    SubscriptionRecord Subscription,
+    string PlanDisplayName,
+    OperationRecord? PendingOperation,
+    ActivationApproval? Approval = null,
+    IReadOnlyList<CustomField>? Fields = null)
 {
+    /// <summary>The answers the customer gave the offer's own questions, to show on their card.</summary>
+    public IReadOnlyDictionary<string, string?> Answers => AccountSetup.AnswersFrom(Subscription.AccountSettings);
+
     public bool CanChange => Subscription.Status == SubscriptionStatus.Subscribed && Subscription.Allows("Update") && PendingOperation is null;
 
     public bool CanCancel => Subscription.Status is SubscriptionStatus.Subscribed or SubscriptionStatus.Suspended
@@ -32,6 +41,8 @@ public sealed class CustomerSubscriptions(
     SubscriptionStore subscriptions,
     OperationStore operations,
     LandingStore landing,
+    OfferPolicyStore policies,
+    ActivationApprovalStore approvals,
     SubscriptionChangeService changes,
     IFulfillmentClient marketplace,
     TimeProvider time,
@@ -45,7 +56,9 @@ public sealed class CustomerSubscriptions(
         foreach (var s in mine)
         {
             var pending = await operations.FindPendingForAsync(s.Id, ct);
-            rows.Add(new CustomerSubscription(s, names.GetValueOrDefault((s.OfferId, s.PlanId)) ?? s.PlanId, pending));
+            var approval = await approvals.FindAsync(s.Id, ct);
+            var fields = (await policies.FindAsync(s.OfferId, ct)).CustomFields;
+            rows.Add(new CustomerSubscription(s, names.GetValueOrDefault((s.OfferId, s.PlanId)) ?? s.PlanId, pending, approval, fields));
         }
 
         return rows;

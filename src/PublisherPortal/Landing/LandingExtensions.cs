@@ -11,6 +11,9 @@ public static class LandingExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LandingStore>();
+        // The wizard asks each offer's custom fields and honours its approval setting (Offers feature).
+        builder.Services.TryAddSingleton<Offers.OfferPolicyStore>();
+        builder.Services.TryAddSingleton<Offers.ActivationApprovalStore>();
         builder.Services.AddScoped<LandingService>();
         builder.Services.AddScoped<CustomerSubscriptions>();
         return builder;

@@ -1,5 +1,6 @@
 using Marketplace.Models;
 using PublisherPortal.Data;
+using PublisherPortal.Offers;
 
 namespace PublisherPortal.Landing;
 
@@ -20,6 +21,12 @@ public sealed record PurchaseView
 
     public bool TenantMismatchConfirmed { get; init; }
 
+    /// <summary>The offer's settings: whether an operator approves the activation, and the custom fields to ask.</summary>
+    public OfferPolicy Policy { get; init; } = OfferPolicy.DefaultFor("");
+
+    /// <summary>The operator's approval of this activation, once the customer asked for it.</summary>
+    public ActivationApproval? Approval { get; init; }
+
     public WizardStep Step => (WizardStep)Subscription.WizardStep;
 
     public AccountSetup? SavedSetup => Subscription.ConfiguredAt is null
@@ -30,6 +37,7 @@ public sealed record PurchaseView
             AdminName = Subscription.AccountAdminName ?? "",
             AdminEmail = Subscription.AccountAdminEmail ?? "",
             DataRegion = AccountSetup.RegionFrom(Subscription.AccountSettings) ?? DataRegions.Default,
+            Answers = new Dictionary<string, string?>(AccountSetup.AnswersFrom(Subscription.AccountSettings), StringComparer.Ordinal),
         };
 }
 
@@ -54,6 +62,12 @@ public abstract record LandingOutcome
     public sealed record Suspended(PurchaseView Purchase) : LandingOutcome;
 
     public sealed record Ended(PurchaseView Purchase) : LandingOutcome;
+
+    /// <summary>The customer finished the wizard; the offer needs an operator's approval before it is activated.</summary>
+    public sealed record AwaitingApproval(PurchaseView Purchase, ActivationApproval Approval) : LandingOutcome;
+
+    /// <summary>An operator rejected the activation; the subscription is (being) cancelled in the marketplace.</summary>
+    public sealed record Rejected(PurchaseView Purchase, ActivationApproval Approval) : LandingOutcome;
 }
 
 /// <summary>What came of pressing "Activate".</summary>
@@ -71,4 +85,10 @@ public abstract record ActivationOutcome
     public sealed record Failed(string Explanation, bool CanRetry) : ActivationOutcome;
 
     public sealed record NotReady(string Explanation) : ActivationOutcome;
+
+    /// <summary>The offer needs an operator's approval; the request is recorded and waits in the operators' queue.</summary>
+    public sealed record AwaitingApproval(ActivationApproval Approval) : ActivationOutcome;
+
+    /// <summary>An operator rejected the activation, for <see cref="ActivationApproval.Reason"/>.</summary>
+    public sealed record Rejected(ActivationApproval Approval) : ActivationOutcome;
 }

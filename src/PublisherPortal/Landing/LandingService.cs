@@ -4,6 +4,7 @@ using Marketplace.Models;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
 using PublisherPortal.Identity;
+using PublisherPortal.Offers;
 
 namespace PublisherPortal.Landing;
 
@@ -17,6 +18,8 @@ public sealed partial class LandingService(
     SubscriptionStore subscriptions,
     LandingStore landing,
     PlanStore planStore,
+    OfferPolicyStore policies,
+    ActivationApprovalStore approvals,
     AuditLog audit,
     TimeProvider time,
     IOptions<LandingOptions> options,
@@ -55,12 +58,16 @@ public sealed partial class LandingService(
 
         var record = await RecordResolvedAsync(bought, plans, user, ct);
         var view = await ViewAsync(record, plans, user, ct);
-        return record.Status switch
+        return (record.Status, view.Approval?.State) switch
         {
-            SubscriptionStatus.PendingFulfillmentStart or SubscriptionStatus.NotStarted => new LandingOutcome.ReadyToActivate(view),
-            SubscriptionStatus.Subscribed => new LandingOutcome.AlreadyActive(view),
-            SubscriptionStatus.Suspended => new LandingOutcome.Suspended(view),
-            SubscriptionStatus.Unsubscribed => new LandingOutcome.Ended(view),
+            // Coming back while the operators decide shows the same state; once approved, the activation is under way.
+            (SubscriptionStatus.PendingFulfillmentStart or SubscriptionStatus.NotStarted, ApprovalStates.Pending or ApprovalStates.Approved)
+                => new LandingOutcome.AwaitingApproval(view, view.Approval!),
+            (_, ApprovalStates.Rejected) when record.Status != SubscriptionStatus.Subscribed => new LandingOutcome.Rejected(view, view.Approval!),
+            (SubscriptionStatus.PendingFulfillmentStart or SubscriptionStatus.NotStarted, _) => new LandingOutcome.ReadyToActivate(view),
+            (SubscriptionStatus.Subscribed, _) => new LandingOutcome.AlreadyActive(view),
+            (SubscriptionStatus.Suspended, _) => new LandingOutcome.Suspended(view),
+            (SubscriptionStatus.Unsubscribed, _) => new LandingOutcome.Ended(view),
             _ => new LandingOutcome.Unavailable(
                 "The marketplace reported a state of this purchase that we do not recognise. Please try again later or contact our support."),
         };
@@ -101,6 +108,20 @@ public sealed partial class LandingService(
         await using var tx = await database.BeginWriteAsync(connection, ct);
         var record = await subscriptions.FindAsync(subscriptionId, connection, tx, ct)
             ?? throw new InvalidOperationException($"Subscription {subscriptionId} is not recorded; the landing page records it first.");
+        var policy = await policies.FindAsync(record.OfferId, connection, tx, ct);
+        if (CustomAnswers.Problems(policy.CustomFields, setup.Answers) is { Count: > 0 } problems)
+        {
+            throw new ValidationException(string.Join(" ", problems));
+        }
+
+        if (await approvals.FindAsync(subscriptionId, connection, tx, ct) is not null)
+        {
+            // The operators decide on the answers they were shown; changing them under their feet is not allowed.
+            throw new InvalidOperationException($"Subscription {subscriptionId} was submitted for approval; its set-up can no longer change.");
+        }
+
+        setup = setup.Copy();
+        setup.Answers = CustomAnswers.Keep(policy.CustomFields, setup.Answers);
         await landing.SaveAccountAsync(subscriptionId, setup, user.Actor, connection, tx, ct);
         await subscriptions.AppendEventAsync(new SubscriptionEvent
         {
@@ -110,7 +131,8 @@ public sealed partial class LandingService(
             Kind = EventKinds.Configured,
             Source = EventSources.Customer,
             Actor = user.Actor,
-            Detail = $"Organisation {setup.OrganisationName.Trim()}, administrator {setup.AdminEmail.Trim()}, data region {setup.DataRegion}.",
+            Detail = $"Organisation {setup.OrganisationName.Trim()}, administrator {setup.AdminEmail.Trim()}, data region {setup.DataRegion}"
+                + (setup.Answers.Count > 0 ? $", {setup.Answers.Count} further answers." : "."),
         }, connection, tx, ct);
         await tx.CommitAsync(ct);
         return (await subscriptions.FindAsync(subscriptionId, ct))!;
@@ -148,6 +170,97 @@ public sealed partial class LandingService(
             return new ActivationOutcome.NotReady("Confirm that you act for the organisation this subscription was bought for.");
         }
 
+        var policy = await policies.FindAsync(record.OfferId, ct);
+        if (CustomAnswers.Problems(policy.CustomFields, AccountSetup.AnswersFrom(record.AccountSettings)) is { Count: > 0 } missing)
+        {
+            // The offer's questions changed after the customer answered them: the new ones come first.
+            return new ActivationOutcome.NotReady("Go back to the account step and answer: " + string.Join(" ", missing));
+        }
+
+        // A decision already taken stands even if the offer stopped requiring approval since: a rejection is final.
+        var approval = await approvals.FindAsync(subscriptionId, ct);
+        if (approval is null && policy.RequiresApproval)
+        {
+            approval = await RequestApprovalAsync(record, user, ct);
+        }
+
+        switch (approval?.State)
+        {
+            case ApprovalStates.Pending:
+                return new ActivationOutcome.AwaitingApproval(approval);
+            case ApprovalStates.Rejected:
+                return new ActivationOutcome.Rejected(approval);
+        }
+
+        // Approved, but the operator's activation did not finish (the marketplace was away): the customer may finish it.
+        return await ClaimAndActivateAsync(record, user, EventSources.Customer, ct);
+    }
+
+    /// <summary>
+    /// The operator's side of an approved activation: the same claim, call and confirmation as the customer's click, with
+    /// the operator as the actor. Callers record the approval first (ApprovalGranted), so history reads approval, then activation.
+    /// </summary>
+    public async Task<ActivationOutcome> ActivateApprovedAsync(Guid subscriptionId, CurrentUser approver, CancellationToken ct = default)
+    {
+        var record = await subscriptions.FindAsync(subscriptionId, ct);
+        if (record is null)
+        {
+            return new ActivationOutcome.NotReady("We have no record of this purchase.");
+        }
+
+        if (record.Status == SubscriptionStatus.Subscribed)
+        {
+            return new ActivationOutcome.Activated(record);
+        }
+
+        if (record.Status != SubscriptionStatus.PendingFulfillmentStart)
+        {
+            return new ActivationOutcome.NotReady($"This subscription is {record.Status} and cannot be activated.");
+        }
+
+        if (await approvals.FindAsync(subscriptionId, ct) is not { State: ApprovalStates.Approved })
+        {
+            return new ActivationOutcome.NotReady("This activation has not been approved.");
+        }
+
+        return await ClaimAndActivateAsync(record, approver, EventSources.Operator, ct);
+    }
+
+    private async Task<ActivationApproval> RequestApprovalAsync(SubscriptionRecord record, CurrentUser user, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var now = time.GetUtcNow();
+        if (await approvals.TryRequestAsync(record.Id, record.OfferId, user.Actor, now, connection, tx, ct))
+        {
+            await subscriptions.AppendEventAsync(new SubscriptionEvent
+            {
+                SubscriptionId = record.Id,
+                OfferId = record.OfferId,
+                OccurredAt = now,
+                Kind = EventKinds.AwaitingApproval,
+                FromStatus = record.Status.ToString(),
+                ToStatus = record.Status.ToString(),
+                FromPlan = record.PlanId,
+                ToPlan = record.PlanId,
+                FromQuantity = record.Quantity,
+                ToQuantity = record.Quantity,
+                Source = EventSources.Customer,
+                Actor = user.Actor,
+                Detail = $"Set-up finished; offer {record.OfferId} needs an operator's approval before activation.",
+            }, connection, tx, ct);
+            await audit.RecordAsync(user.Actor, "RequestApproval", record.Id, $"offer {record.OfferId}", "Pending", connection, tx, ct);
+            Log.ApprovalRequested(logger, record.Id, record.OfferId);
+        }
+
+        var approval = (await approvals.FindAsync(record.Id, connection, tx, ct))!;
+        await tx.CommitAsync(ct);
+        return approval;
+    }
+
+    private async Task<ActivationOutcome> ClaimAndActivateAsync(SubscriptionRecord record, CurrentUser user, string source, CancellationToken ct)
+    {
+        var subscriptionId = record.Id;
         var staleBefore = time.GetUtcNow() - Settings.ActivationClaimTimeout;
         if (!await landing.TryClaimActivationAsync(subscriptionId, staleBefore, ct))
         {
@@ -177,14 +290,14 @@ public sealed partial class LandingService(
             return new ActivationOutcome.Failed(MarketplaceProblems.ForActivate(e), CanRetry: false);
         }
 
-        return await ConfirmActivationAsync(subscriptionId, user, ct);
+        return await ConfirmActivationAsync(subscriptionId, user, ct, source);
     }
 
     /// <summary>
     /// Activate answers 200 on receipt only (contract §3): the subscription is Subscribed when Get says so. Also used
     /// by "Check again" when an earlier confirmation ran out of patience.
     /// </summary>
-    public async Task<ActivationOutcome> ConfirmActivationAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
+    public async Task<ActivationOutcome> ConfirmActivationAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default, string source = EventSources.Customer)
     {
         var correlation = Guid.NewGuid();
         for (var attempt = 1; attempt <= Settings.ActivationConfirmAttempts; attempt++)
@@ -202,7 +315,7 @@ public sealed partial class LandingService(
 
             if (current.SaasSubscriptionStatus == SubscriptionStatus.Subscribed)
             {
-                var activated = await RecordActivatedAsync(current, user, ct);
+                var activated = await RecordActivatedAsync(current, user, source, ct);
                 await audit.RecordAsync(user.Actor, "Activate", subscriptionId, $"plan {current.PlanId}, {current.Quantity?.ToString() ?? "no"} seats", "Activated", ct);
                 return new ActivationOutcome.Activated(activated);
             }
@@ -276,7 +389,7 @@ public sealed partial class LandingService(
         return record;
     }
 
-    private async Task<SubscriptionRecord> RecordActivatedAsync(MarketplaceSubscription current, CurrentUser user, CancellationToken ct)
+    private async Task<SubscriptionRecord> RecordActivatedAsync(MarketplaceSubscription current, CurrentUser user, string source, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
@@ -284,14 +397,14 @@ public sealed partial class LandingService(
         if (record is not null && record.Status != SubscriptionStatus.Subscribed)
         {
             await subscriptions.ApplyChangeAsync(
-                new SubscriptionChange(current.Id, EventKinds.Activated, EventSources.Customer, user.Actor)
+                new SubscriptionChange(current.Id, EventKinds.Activated, source, user.Actor)
                 {
                     Status = SubscriptionStatus.Subscribed,
                     AccessEnabled = true,
                     PlanId = current.PlanId,
                     Quantity = current.Quantity,
                     Term = current.Term,
-                    Detail = "Activated from the landing page.",
+                    Detail = source == EventSources.Operator ? $"Activated on approval by {user.Actor}." : "Activated from the landing page.",
                 }, connection, tx, ct);
         }
 
@@ -309,6 +422,8 @@ public sealed partial class LandingService(
             Plan = plans.FirstOrDefault(p => string.Equals(p.PlanId, record.PlanId, StringComparison.OrdinalIgnoreCase)),
             TenantMismatch = mismatch,
             TenantMismatchConfirmed = mismatch && await landing.HasEventAsync(record.Id, EventKinds.TenantMismatchConfirmed, ct),
+            Policy = await policies.FindAsync(record.OfferId, ct),
+            Approval = await approvals.FindAsync(record.Id, ct),
         };
     }
 
@@ -319,6 +434,9 @@ public sealed partial class LandingService(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Purchase token rejected with {StatusCode} (request {RequestId})")]
         public static partial void TokenRejected(ILogger logger, int statusCode, string requestId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Activation of {SubscriptionId} (offer {OfferId}) waits for an operator's approval")]
+        public static partial void ApprovalRequested(ILogger logger, Guid subscriptionId, string offerId);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Activation of {SubscriptionId} refused with {StatusCode} (request {RequestId})")]
         public static partial void ActivationRefused(ILogger logger, Guid subscriptionId, int statusCode, string requestId);

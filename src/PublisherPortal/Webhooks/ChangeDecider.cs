@@ -1,6 +1,9 @@
 using System.Data.Common;
+using System.Globalization;
 using Dapper;
 using PublisherPortal.Data;
+using PublisherPortal.Landing;
+using PublisherPortal.Offers;
 
 namespace PublisherPortal.Webhooks;
 
@@ -27,10 +30,12 @@ public sealed class UnknownSeatUsage : ISeatUsage
 }
 
 /// <summary>
-/// Decides ChangePlan and ChangeQuantity deliveries against our catalogue (the plans table) and the account's seat use.
-/// The marketplace only offers what it lists, but our catalogue may have dropped a plan or stopped selling it.
+/// Decides ChangePlan and ChangeQuantity deliveries against the offer's change rules (Admin settings), our catalogue
+/// (the plans table) and the account's seat use. The marketplace only offers what it lists, but our catalogue may have
+/// dropped a plan or stopped selling it. It runs inside the delivery's transaction, well within the 10 seconds the
+/// marketplace waits before accepting a change by itself (contract §5); each refusal names the rule that caused it.
 /// </summary>
-public sealed class ChangeDecider(ISeatUsage seatUsage)
+public sealed class ChangeDecider(ISeatUsage seatUsage, OfferPolicyStore policies)
 {
     private sealed record CataloguePlan
     {
@@ -44,6 +49,24 @@ public sealed class ChangeDecider(ISeatUsage seatUsage)
     public async Task<ChangeDecision> DecidePlanAsync(
         SubscriptionRecord subscription, string planId, int? quantity, DbConnection connection, DbTransaction tx, CancellationToken ct = default)
     {
+        var policy = await policies.FindAsync(subscription.OfferId, connection, tx, ct);
+        if (!policy.AcceptChanges)
+        {
+            return NoChangesAccepted(policy);
+        }
+
+        if (policy.AllowedPlanMoves.Count > 0 && !policy.AllowedPlanMoves.Any(m => m.Matches(subscription.PlanId, planId)))
+        {
+            return ChangeDecision.Refused(
+                $"rule 'allowed plan moves': {subscription.PlanId} → {planId} is not among the moves offer {policy.OfferId} allows ({string.Join(", ", policy.AllowedPlanMoves)})");
+        }
+
+        if ((quantity ?? subscription.Quantity) is { } seatsAfterMove
+            && await BelowMinimumAsync(policy, subscription, seatsAfterMove, ct) is { } belowMinimum)
+        {
+            return belowMinimum;
+        }
+
         var catalogue = await CatalogueAsync(subscription.OfferId, connection, tx, ct);
         if (catalogue.Count == 0)
         {
@@ -78,6 +101,17 @@ public sealed class ChangeDecider(ISeatUsage seatUsage)
             return ChangeDecision.Refused($"{quantity} seats is not a valid quantity");
         }
 
+        var policy = await policies.FindAsync(subscription.OfferId, connection, tx, ct);
+        if (!policy.AcceptChanges)
+        {
+            return NoChangesAccepted(policy);
+        }
+
+        if (await BelowMinimumAsync(policy, subscription, quantity, ct) is { } belowMinimum)
+        {
+            return belowMinimum;
+        }
+
         var catalogue = await CatalogueAsync(subscription.OfferId, connection, tx, ct);
         if (catalogue.TryGetValue(subscription.PlanId, out var plan) && OutsideBounds(plan, quantity) is { } bounds)
         {
@@ -91,6 +125,35 @@ public sealed class ChangeDecider(ISeatUsage seatUsage)
 
         return ChangeDecision.Accepted($"accepted: {subscription.Quantity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} -> {quantity} seats");
     }
+
+    private static ChangeDecision NoChangesAccepted(OfferPolicy policy) =>
+        ChangeDecision.Refused($"rule 'changes accepted: no': offer {policy.OfferId} accepts no plan or seat changes");
+
+    /// <summary>The offer's seat floor: a fixed number, or the seats in use (the product's figure, else the account's answer).</summary>
+    private async Task<ChangeDecision?> BelowMinimumAsync(OfferPolicy policy, SubscriptionRecord subscription, int seats, CancellationToken ct)
+    {
+        switch (policy.MinimumSeats)
+        {
+            case MinimumSeatsRule.Fixed when policy.MinimumSeatsFixed is { } minimum && seats < minimum:
+                return ChangeDecision.Refused($"rule 'minimum seats: {minimum}': {seats} seats is below the minimum of offer {policy.OfferId}");
+
+            case MinimumSeatsRule.SeatsInUse:
+                var inUse = await seatUsage.SeatsInUseAsync(subscription.Id, ct) ?? RecordedSeatsInUse(subscription);
+                return inUse is { } used && seats < used
+                    ? ChangeDecision.Refused($"rule 'minimum seats: seats in use': {seats} seats is below the {used} seats in use")
+                    : null;
+
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The "seats in use" answer the account configuration recorded, when the wizard asked for it.</summary>
+    private static int? RecordedSeatsInUse(SubscriptionRecord subscription) =>
+        AccountSetup.AnswersFrom(subscription.AccountSettings).GetValueOrDefault(CustomField.SeatsInUseName) is { } answer
+        && decimal.TryParse(answer, NumberStyles.Number, CultureInfo.InvariantCulture, out var seats)
+            ? (int)Math.Ceiling(seats)
+            : null;
 
     private static string? OutsideBounds(CataloguePlan plan, int seats) =>
         (plan.MinQuantity is { } min && seats < min) || (plan.MaxQuantity is { } max && seats > max)

@@ -44,6 +44,8 @@ public static class WebhooksExtensions
         services.TryAddSingleton<WorkSignals>();
         services.TryAddSingleton<WorkerIdentity>();
         services.TryAddSingleton<ISeatUsage, UnknownSeatUsage>();
+        // The decider reads each offer's change rules (Offers feature) in the delivery's own transaction.
+        services.TryAddSingleton<PublisherPortal.Offers.OfferPolicyStore>();
         services.TryAddSingleton<ChangeDecider>();
         services.TryAddSingleton<InboxWriter>();
         services.TryAddSingleton<WebhookInbox>();

@@ -37,6 +37,8 @@ public static class LandingServices
         services.AddSingleton<AuditLog>();
         services.AddSingleton<LandingStore>();
         services.AddSingleton<PlanStore>();
+        services.AddSingleton<PublisherPortal.Offers.OfferPolicyStore>();
+        services.AddSingleton<PublisherPortal.Offers.ActivationApprovalStore>();
         services.AddScoped<LandingService>();
         services.AddScoped<CustomerSubscriptions>();
         services.AddScoped<SubscriptionChangeService>();
