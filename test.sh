@@ -5,13 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# A test that hangs fails after 10 minutes with a dump of where it hung, instead of holding CI until its deadline.
+hang=(--blame-hang-timeout 10m --blame-hang-dump-type mini)
+
 dotnet build PublisherPortal.sln -c Release
-dotnet test PublisherPortal.sln -c Release --no-build
+dotnet test PublisherPortal.sln -c Release --no-build "${hang[@]}"
 
 if [ -z "${PORTAL_TEST_POSTGRES:-}" ]; then
     echo "SKIPPED: PostgreSQL pass (set PORTAL_TEST_POSTGRES to an admin connection string, or run .ci/run)" >&2
     exit 0
 fi
 
-PORTAL_TEST_PROVIDER=Postgres dotnet test tests/PublisherPortal.Tests -c Release --no-build \
+PORTAL_TEST_PROVIDER=Postgres dotnet test tests/PublisherPortal.Tests -c Release --no-build "${hang[@]}" \
     --filter "Category!=SqliteOnly"

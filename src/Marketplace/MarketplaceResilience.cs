@@ -12,6 +12,10 @@ internal static class MarketplaceResilience
 {
     public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, MarketplaceClientOptions options)
     {
+        // Waits on the network are wall-clock waits, whatever clock the application keeps its records by. Under a frozen
+        // clock (a test's) a retry delay never ended, and disposing the pipeline waited forever for that call.
+        pipeline.TimeProvider = TimeProvider.System;
+
         pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Name = "Marketplace.TotalTimeout", Timeout = options.Timeout });
 
         if (options.MaxRetryAttempts > 0)

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Demo;
@@ -43,10 +44,19 @@ public static partial class MeteringExtensions
             authentication.AddJwtBearer(MeteringAuthentication.AppTokenScheme, jwt => ConfigureAppToken(jwt, configuration));
         }
 
-        builder.Services.AddAuthorizationBuilder().AddPolicy(MeteringEndpoints.IntakePolicy, policy => policy
-            .AddAuthenticationSchemes(intakeScheme)
-            .RequireAuthenticatedUser()
-            .RequireClaim(MeteringAuthentication.SourceClaim));
+        builder.Services.AddAuthorizationBuilder().AddPolicy(MeteringEndpoints.IntakePolicy, policy =>
+        {
+            policy.AddAuthenticationSchemes(intakeScheme)
+                .RequireAuthenticatedUser()
+                .RequireClaim(MeteringAuthentication.SourceClaim);
+            if (mode == PortalMode.Real)
+            {
+                // A valid token of our tenant for our API proves who is calling; whether that caller may report usage is
+                // authorization, so a stranger app or a person gets 403, not the 401 of a bad token.
+                var allowedApps = AllowedClientAppIds(configuration);
+                policy.RequireAssertion(context => IsAllowedAppOnlyCaller(context.User, allowedApps));
+            }
+        });
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UsageStore>();
@@ -63,9 +73,10 @@ public static partial class MeteringExtensions
     }
 
     /// <summary>
-    /// Real mode: the product calls with a client-credentials token from the publisher's tenant for our app. Checked:
-    /// signature and issuer (the tenant's v2.0 metadata), audience (our client id or its api:// URI), lifetime, and that
-    /// the calling app (azp, or appid in v1 tokens) is one of Metering:AllowedClientAppIds.
+    /// Real mode: the product calls with a client-credentials token from the publisher's tenant for our app. Checked
+    /// here: signature and issuer (the tenant's v2.0 metadata, or Entra's v1 issuer sts.windows.net — an app
+    /// registration gets v1 access tokens unless its manifest asks for v2), audience (our client id or its api:// URI)
+    /// and lifetime. Who may call (<see cref="IsAllowedAppOnlyCaller"/>) is the intake policy's question.
     /// </summary>
     private static void ConfigureAppToken(JwtBearerOptions jwt, IConfiguration configuration)
     {
@@ -73,26 +84,42 @@ public static partial class MeteringExtensions
         var instance = (configuration["AzureAd:Instance"] ?? "https://login.microsoftonline.com/").TrimEnd('/');
         var tenant = metering["TenantId"] ?? configuration["Marketplace:TenantId"];
         var audience = metering["Audience"] ?? configuration["AzureAd:ClientId"];
-        var allowedApps = metering.GetSection(nameof(MeteringOptions.AllowedClientAppIds)).Get<string[]>() ?? [];
 
         jwt.Authority = $"{instance}/{tenant}/v2.0";
         jwt.MapInboundClaims = false;
         jwt.TokenValidationParameters.ValidAudiences = audience is null ? [] : [audience, $"api://{audience}"];
+        // The handler adds the metadata's (v2) issuer to these.
+        jwt.TokenValidationParameters.ValidIssuers = [$"https://sts.windows.net/{tenant}/"];
         jwt.Events = new JwtBearerEvents
         {
             OnTokenValidated = context =>
             {
-                var app = context.Principal?.FindFirst("azp")?.Value ?? context.Principal?.FindFirst("appid")?.Value;
-                if (app is null || !allowedApps.Contains(app, StringComparer.OrdinalIgnoreCase))
+                // The source names the app on every record it reports; the policy decides whether it may report.
+                if (CallingApp(context.Principal) is { } app)
                 {
-                    context.Fail("The calling app is not allowed to report usage.");
-                    return Task.CompletedTask;
+                    (context.Principal!.Identity as ClaimsIdentity)?.AddClaim(new Claim(MeteringAuthentication.SourceClaim, "app:" + app));
                 }
 
-                (context.Principal!.Identity as System.Security.Claims.ClaimsIdentity)?
-                    .AddClaim(new System.Security.Claims.Claim(MeteringAuthentication.SourceClaim, "app:" + app));
                 return Task.CompletedTask;
             },
         };
+    }
+
+    private static string[] AllowedClientAppIds(IConfiguration configuration) =>
+        configuration.GetSection(MeteringOptions.Section).GetSection(nameof(MeteringOptions.AllowedClientAppIds)).Get<string[]>() ?? [];
+
+    /// <summary>The client id of the app that asked for the token: azp in v2 tokens, appid in v1.</summary>
+    private static string? CallingApp(ClaimsPrincipal? principal) =>
+        principal?.FindFirst("azp")?.Value ?? principal?.FindFirst("appid")?.Value;
+
+    /// <summary>
+    /// True for an app-only token (client credentials) of an allowed app. A delegated token carries the app that signed
+    /// a person in as azp too, so without this an allowed app's user token — a person's sign-in — would report usage in
+    /// the app's name: those carry scp (delegated scopes) and, when the optional claim is on, idtyp "user".
+    /// </summary>
+    private static bool IsAllowedAppOnlyCaller(ClaimsPrincipal caller, string[] allowedApps)
+    {
+        var delegated = caller.HasClaim(c => c.Type == "scp") || caller.FindFirst("idtyp")?.Value is { } type && type != "app";
+        return !delegated && CallingApp(caller) is { } app && allowedApps.Contains(app, StringComparer.OrdinalIgnoreCase);
     }
 }

@@ -49,6 +49,22 @@ public sealed class FulfillmentClientRetryTests
     }
 
     [Fact]
+    public async Task A_frozen_application_clock_freezes_neither_retries_nor_disposal()
+    {
+        // Tests keep the portal's records by a frozen clock; the client's waits must still pass in real time. Before the
+        // pipeline took the system clock, this read waited for ever on its first retry delay.
+        var frozen = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var harness = new StubClient(new StubHandler((_, attempt) =>
+            attempt < 3 ? StubHandler.Empty(HttpStatusCode.InternalServerError) : StubHandler.Json(HttpStatusCode.OK, SubscriptionJson)),
+            appClock: frozen);
+
+        await harness.Client.GetSubscriptionAsync(Guid.NewGuid(), Guid.NewGuid()).WaitAsync(TimeSpan.FromSeconds(30));
+        await harness.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(3, harness.Stub.Seen.Count);
+    }
+
+    [Fact]
     public async Task A_plan_change_answered_500_is_not_sent_again()
     {
         await using var harness = new StubClient(new StubHandler((_, _) => StubHandler.Empty(HttpStatusCode.InternalServerError)));

@@ -16,11 +16,17 @@ internal sealed class StubClient : IAsyncDisposable
 
     private readonly ServiceProvider _services;
 
-    public StubClient(StubHandler stub, Action<MarketplaceClientOptions>? configure = null)
+    /// <param name="appClock">The application's clock, when a test keeps its records by a clock of its own.</param>
+    public StubClient(StubHandler stub, Action<MarketplaceClientOptions>? configure = null, TimeProvider? appClock = null)
     {
         Stub = stub;
         var services = new ServiceCollection();
         services.AddLogging();
+        if (appClock is not null)
+        {
+            services.AddSingleton(appClock);
+        }
+
         services.AddMarketplaceClient(options =>
         {
             options.BaseUri = BaseUri;

@@ -17,9 +17,10 @@ public static class ConsoleSeed
         int? quantity = 5,
         bool isTest = false,
         string beneficiaryEmail = "alice@contoso.example",
-        string tenant = "11111111-1111-1111-1111-111111111111")
+        string tenant = "11111111-1111-1111-1111-111111111111",
+        string? purchaserTenant = null)
     {
-        var sample = Samples.Subscription(status: status, offerId: offerId, planId: planId, quantity: quantity, beneficiaryTenant: tenant) with
+        var sample = Samples.Subscription(status: status, offerId: offerId, planId: planId, quantity: quantity, beneficiaryTenant: tenant, purchaserTenant: purchaserTenant) with
         {
             Name = name,
             IsTest = isTest,

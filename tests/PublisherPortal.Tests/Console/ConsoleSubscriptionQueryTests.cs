@@ -142,4 +142,128 @@ public sealed class ConsoleSubscriptionQueryTests : IAsyncLifetime
 
         Assert.Equal([new OfferPlan("insights-saas", "business"), new OfferPlan("insights-saas", "team")], offersAndPlans);
     }
+
+    [Theory]
+    [InlineData("22222222")]
+    [InlineData("22222222-2222-2")]
+    [InlineData("22222222-2222-2222-2222-22222222222")]
+    [InlineData("  22222222-22  ")]
+    public async Task The_first_characters_of_a_tenant_id_find_that_tenants_subscriptions(string typed)
+    {
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Fabrikam analytics", tenant: FabrikamTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Contoso backup", tenant: ContosoTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Near miss", tenant: "22222223-2222-2222-2222-222222222222");
+
+        var rows = await _query.RowsAsync(new SubscriptionPageRequest(new SubscriptionFilter { Search = typed }));
+        var counts = await _query.CountByStatusAsync(new SubscriptionFilter { Search = typed });
+
+        Assert.Equal("Fabrikam analytics", Assert.Single(rows).Name);
+        Assert.Equal([new StatusCount(SubscriptionStatus.Subscribed, 1)], counts);
+    }
+
+    [Fact]
+    public async Task The_first_characters_of_a_subscription_id_find_it_in_any_letter_case()
+    {
+        var wanted = await ConsoleSeed.SubscriptionAsync(_db, name: "one");
+        await ConsoleSeed.SubscriptionAsync(_db, name: "two");
+
+        var rows = await _query.RowsAsync(new SubscriptionPageRequest(new SubscriptionFilter { Search = wanted.ToString("D")[..13].ToUpperInvariant() }));
+
+        Assert.Equal(wanted, Assert.Single(rows).Id);
+    }
+
+    [Theory]
+    [InlineData("cafe", "Cafe 2000")]                         // hex digits, but shorter than an id's first group
+    [InlineData("1234567890ab", "Branch 1234567890AB")]       // no '-' where a GUID has one
+    public async Task Hex_looking_text_that_cannot_start_an_id_is_searched_in_names(string typed, string name)
+    {
+        await ConsoleSeed.SubscriptionAsync(_db, name: name);
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Other");
+
+        var rows = await _query.RowsAsync(new SubscriptionPageRequest(new SubscriptionFilter { Search = typed }));
+
+        Assert.Equal(name, Assert.Single(rows).Name);
+    }
+
+    [Fact]
+    public async Task A_tenant_search_pages_newest_first_over_both_tenant_columns_and_lists_each_subscription_once()
+    {
+        // Fabrikam is beneficiary of some, purchaser (a reseller case) of others, and both of one.
+        var names = new[] { "b1", "p1", "both", "b2", "p2", "b3" };
+        foreach (var name in names)
+        {
+            await ConsoleSeed.SubscriptionAsync(_db, name: name,
+                tenant: name.StartsWith('p') ? ContosoTenant : FabrikamTenant,
+                purchaserTenant: name.StartsWith('b') && name != "both" ? ContosoTenant : FabrikamTenant);
+            await ConsoleSeed.SubscriptionAsync(_db, name: "contoso only " + name, tenant: ContosoTenant);
+            _db.Time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var filter = new SubscriptionFilter { Search = FabrikamTenant };
+        var first = await _query.RowsAsync(new SubscriptionPageRequest(filter, Take: 4));
+        var second = await _query.RowsAsync(new SubscriptionPageRequest(filter, Skip: 4, Take: 4));
+        var counted = StatusCount.Matching(await _query.CountByStatusAsync(filter), status: null);
+
+        Assert.Equal(["b3", "p2", "b2", "both"], first.Select(r => r.Name));
+        Assert.Equal(["p1", "b1"], second.Select(r => r.Name));
+        Assert.Equal((6, false), counted);
+    }
+
+    [Fact]
+    public async Task A_tenant_search_keeps_the_other_filters_and_the_chosen_order()
+    {
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Zeta", tenant: FabrikamTenant, planId: "team");
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Alpha", tenant: FabrikamTenant, planId: "team");
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Beta", tenant: FabrikamTenant, planId: "business");
+        await ConsoleSeed.SubscriptionAsync(_db, name: "Gamma", tenant: FabrikamTenant, planId: "team", status: SubscriptionStatus.Suspended);
+
+        var rows = await _query.RowsAsync(new SubscriptionPageRequest(
+            new SubscriptionFilter { Search = FabrikamTenant, PlanId = "team", Status = SubscriptionStatus.Subscribed },
+            SubscriptionSortColumn.Name, Descending: false));
+
+        Assert.Equal(["Alpha", "Zeta"], rows.Select(r => r.Name));
+    }
+
+    [Fact]
+    public void The_grid_total_is_every_chip_without_a_status_filter_and_that_statuss_chip_with_one()
+    {
+        IReadOnlyList<StatusCount> counts =
+            [new(SubscriptionStatus.Subscribed, ConsoleSubscriptionQuery.CountCap, MoreThanCounted: true), new(SubscriptionStatus.Suspended, 7)];
+
+        Assert.Equal((ConsoleSubscriptionQuery.CountCap + 7, true), StatusCount.Matching(counts, null));
+        Assert.Equal((7, false), StatusCount.Matching(counts, SubscriptionStatus.Suspended));
+        Assert.Equal((0, false), StatusCount.Matching(counts, SubscriptionStatus.Unsubscribed));
+    }
+
+    [Fact]
+    public async Task Offers_and_plans_in_use_are_each_listed_once_however_many_subscriptions_use_them()
+    {
+        foreach (var (offer, plan) in new[] { ("insights-saas", "team"), ("backup-saas", "pro"), ("insights-saas", "business"), ("backup-saas", "basic") })
+        {
+            await ConsoleSeed.SubscriptionAsync(_db, offerId: offer, planId: plan);
+            await ConsoleSeed.SubscriptionAsync(_db, offerId: offer, planId: plan);
+        }
+
+        var offersAndPlans = await _query.OffersAndPlansAsync();
+
+        Assert.Equal(
+            [new OfferPlan("backup-saas", "basic"), new OfferPlan("backup-saas", "pro"), new OfferPlan("insights-saas", "business"), new OfferPlan("insights-saas", "team")],
+            offersAndPlans);
+    }
+
+    [Theory]
+    [InlineData(null, "team")]                                     // counted per status through (status, plan_id, …)
+    [InlineData("22222222-2222-2222-2222-222222222222", null)]     // counted in one pass over the tenant's matches
+    public async Task Counts_by_status_under_a_plan_or_a_search_count_only_the_matches(string? search, string? planId)
+    {
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Subscribed, planId: "team", tenant: FabrikamTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Suspended, planId: "team", tenant: FabrikamTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Subscribed, planId: "team", tenant: FabrikamTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Subscribed, planId: "business", tenant: ContosoTenant);
+        await ConsoleSeed.SubscriptionAsync(_db, status: SubscriptionStatus.Unsubscribed, planId: "business", tenant: ContosoTenant);
+
+        var counts = await _query.CountByStatusAsync(new SubscriptionFilter { Search = search, PlanId = planId });
+
+        Assert.Equal([new StatusCount(SubscriptionStatus.Subscribed, 2), new StatusCount(SubscriptionStatus.Suspended, 1)], counts);
+    }
 }
