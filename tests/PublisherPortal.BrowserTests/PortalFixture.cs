@@ -85,11 +85,13 @@ public sealed partial class PortalFixture : IAsyncLifetime
     public async Task SignInAsAsync(IPage page, string identity)
     {
         await page.ClickAsync($"[data-identity={identity}]");
-        // DOMContentLoaded, not Load: the pages' own checks wait for what they need, and on a loaded 2-core CI machine
-        // the sign-in round trip (emulator, code redemption, first render) can take longer than Playwright's default.
+        // Waits only until the portal's address is committed: the pages' own checks wait for what they need. Waiting for
+        // a load event as well once timed out in CI on a page that had plainly loaded (the screenshot showed it), the
+        // lifecycle event lost in the form_post → 302 chain; and on a loaded 2-core machine the round trip (emulator,
+        // code redemption, first render) can take longer than Playwright's default.
         await page.WaitForURLAsync(
             url => url.StartsWith(BaseUrl.ToString(), StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal),
-            new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+            new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
     }
 
     /// <summary>Opens <paramref name="path"/> signed out, which sends the browser to the emulator's sign-in, and signs in as <paramref name="identity"/>.</summary>
