@@ -92,6 +92,16 @@ public sealed partial class PortalFixture : IAsyncLifetime
         await page.WaitForURLAsync(
             url => url.StartsWith(BaseUrl.ToString(), StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal),
             new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+        await WaitForInteractiveAsync(page);
+    }
+
+    /// <summary>
+    /// Waits until the page answers clicks: pages are prerendered, then become interactive over the circuit, and a click
+    /// in between is lost (a rejection dialog that never opened failed a CI run). The layout marks the moment.
+    /// </summary>
+    public static async Task WaitForInteractiveAsync(IPage page)
+    {
+        await page.Locator("[data-interactive=true]").WaitForAsync(new() { Timeout = 60_000 });
     }
 
     /// <summary>Opens <paramref name="path"/> signed out, which sends the browser to the emulator's sign-in, and signs in as <paramref name="identity"/>.</summary>
