@@ -258,19 +258,7 @@ public sealed partial class ReconciliationWorker(
                 Log.Failed(logger, e);
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        while (await ScheduledRounds.NextTickAsync(timer, stoppingToken));
     }
 
     private static partial class Log

@@ -82,6 +82,23 @@ public sealed class WorkerIdentity
 }
 
 /// <summary>Exponential back-off with a little jitter, so retries of many rows do not arrive together.</summary>
+/// <summary>The wait between rounds of a scheduled job (reconciliation, health checks).</summary>
+public static class ScheduledRounds
+{
+    /// <summary>True at the next tick; false once the host stops, so a job's loop ends instead of throwing.</summary>
+    public static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
+
 public static class Backoff
 {
     public static TimeSpan For(int attempt, TimeSpan baseDelay, TimeSpan max)
