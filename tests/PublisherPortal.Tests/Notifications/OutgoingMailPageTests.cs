@@ -125,4 +125,71 @@ public sealed class OfferSwitchesTests : NotificationPagesContext
         static IRenderedComponent<MudBlazor.MudSwitch<bool>> Switch(IRenderedComponent<OfferSwitches> page) => page.FindComponents<MudBlazor.MudSwitch<bool>>()
             .Single(s => s.Instance.UserAttributes.TryGetValue("data-testid", out var id) && (string)id! == "switch-backup-saas-Suspended");
     }
+
+    /// <summary>
+    /// Regression: the page showed its table as soon as the offers were read, so a render while the switches were still
+    /// being read showed every switch on (a CI run on PostgreSQL saw it, when the offers read finished without yielding).
+    /// The switch read is held behind a table lock here; on SQLite the driver never yields mid-load, so there is no
+    /// window to hold open and the test only checks the end state.
+    /// </summary>
+    [Fact]
+    public async Task No_switch_is_shown_before_the_stored_switches_are_read()
+    {
+        SignInAsAdmin();
+        await using (var connection = await Db.Database.OpenAsync())
+        await using (var tx = await Db.Database.BeginWriteAsync(connection))
+        {
+            await Services.GetRequiredService<SubscriptionStore>().RecordFromMarketplaceAsync(
+                Support.Samples.Subscription(offerId: "backup-saas", planId: "pro"), connection, tx);
+            await tx.CommitAsync();
+        }
+        await Services.GetRequiredService<NotificationSettingsStore>().SetEnabledAsync("backup-saas", NotificationCatalog.Suspended, enabled: false, "ada@publisher.example");
+
+        IRenderedComponent<OfferSwitches> cut;
+        if (Db.Database.IsSqlite)
+        {
+            cut = RenderPage<OfferSwitches>();
+        }
+        else
+        {
+            await using var locker = await Db.Database.OpenAsync();
+            await using var lockTx = await locker.BeginTransactionAsync();
+            await Dapper.SqlMapper.ExecuteAsync(locker, "LOCK TABLE notification_switches IN ACCESS EXCLUSIVE MODE", transaction: lockTx);
+
+            cut = RenderPage<OfferSwitches>();
+            await using (var observer = await Db.Database.OpenAsync())
+            {
+                // Not the locking connection: inside a transaction, pg_stat_activity keeps showing its first snapshot.
+                await WaitUntilAQueryWaitsOnALockAsync(observer);
+            }
+
+            // Anything may re-render the page while it loads (a parent, a cascading value); here the test does.
+            cut.Render();
+
+            Assert.Empty(cut.FindAll("[data-testid=switches]"));
+            await lockTx.CommitAsync();
+        }
+
+        cut.WaitForElement("[data-testid=switches]");
+        var suspended = cut.FindComponents<MudBlazor.MudSwitch<bool>>()
+            .Single(s => s.Instance.UserAttributes.TryGetValue("data-testid", out var id) && (string)id! == "switch-backup-saas-Suspended");
+        Assert.False(suspended.Instance.Value);
+    }
+
+    private static async Task WaitUntilAQueryWaitsOnALockAsync(System.Data.Common.DbConnection observer)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var waiting = await Dapper.SqlMapper.ExecuteScalarAsync<long>(observer,
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM notification_switches%'");
+            if (waiting > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        Assert.Fail("The page never asked for its switches.");
+    }
 }
