@@ -1,3 +1,4 @@
+using PublisherPortal.Tests.Support;
 using Bunit;
 using Marketplace.Models;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +38,7 @@ public sealed class SubscriptionPagesTests : ConsoleTestContext
         var page = RenderPage<SubscriptionsPage>();
         page.WaitForAssertion(() => page.Find("[data-status=Suspended]"));
 
-        page.Find("[data-status=Suspended]").Click();
+        await page.ClickAsync("[data-status=Suspended]");
 
         page.WaitForAssertion(() =>
         {

@@ -80,7 +80,7 @@ public sealed class FinancePagesTests : PortalTestContext, IAsyncLifetime
         var cut = await RenderPageAsync<FinanceHistoryPage>("finance/history");
         cut.WaitForAssertion(() => Assert.Contains("Page 1 · rows 1–50", cut.Find("[data-test=keyset-pager]").TextContent));
 
-        cut.Find("button[aria-label='Next page']").Click();
+        await cut.ClickAsync("button[aria-label='Next page']");
         // The pager and the grid are rendered apart (the grid when its rows arrive): wait for both.
         cut.WaitForAssertion(() =>
         {
@@ -89,7 +89,7 @@ public sealed class FinancePagesTests : PortalTestContext, IAsyncLifetime
         });
         Assert.True(cut.Find("button[aria-label='Next page']").HasAttribute("disabled"));
 
-        cut.Find("button[aria-label='Previous page']").Click();
+        await cut.ClickAsync("button[aria-label='Previous page']");
         cut.WaitForAssertion(() => Assert.Contains("Page 1 · rows 1–50", cut.Find("[data-test=keyset-pager]").TextContent));
     }
 

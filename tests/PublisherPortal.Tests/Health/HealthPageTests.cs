@@ -70,9 +70,7 @@ public sealed class HealthPageTests : PortalTestContext, IAsyncLifetime
         _webhooks.State = HealthState.Healthy;
         _webhooks.Figure = "Last accepted 1 min ago";
 
-        // Found and clicked in one dispatch: the page may render again (its first load finishing) between a Find and a
-        // Click, which then names a handler that no longer exists (seen on PostgreSQL in CI).
-        await page.InvokeAsync(() => page.Find("[data-test=self-test]").Click());
+        await page.ClickAsync("[data-test=self-test]");
 
         page.WaitForAssertion(() => Assert.Equal("Healthy", page.Find("[data-test=check-webhooks]").GetAttribute("data-state")));
         Assert.Contains("Last accepted 1 min ago", page.Find("[data-test=check-webhooks]").TextContent);

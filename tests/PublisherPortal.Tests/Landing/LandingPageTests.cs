@@ -112,11 +112,11 @@ public sealed class LandingPageTests : PortalTestContext, IClassFixture<Emulator
     {
         var purchase = await Emulator.Simulator.PurchaseAsync(new PurchaseRequest());
         var page = Open(purchase.Token);
-        Await(page, "[data-testid=review-continue]").Click();
+        await page.ClickAsync("[data-testid=review-continue]");
 
-        Await(page, "[data-testid=setup-continue]").Click();
-        Await(page, "[data-testid=plan-continue]").Click();
-        Await(page, "[data-testid=activate]").Click();
+        await page.ClickAsync("[data-testid=setup-continue]");
+        await page.ClickAsync("[data-testid=plan-continue]");
+        await page.ClickAsync("[data-testid=activate]");
 
         Assert.Contains("is active", Await(page, "[data-testid=activated]").TextContent);
         var kinds = (await Services.GetRequiredService<SubscriptionStore>().HistoryAsync(purchase.SubscriptionId)).Select(e => e.Kind);
@@ -128,10 +128,10 @@ public sealed class LandingPageTests : PortalTestContext, IClassFixture<Emulator
     {
         var purchase = await Emulator.Simulator.PurchaseAsync(new PurchaseRequest());
         var page = Open(purchase.Token);
-        Await(page, "[data-testid=review-continue]").Click();
+        await page.ClickAsync("[data-testid=review-continue]");
 
         Await(page, "input[data-testid=organisation]").Input("");
-        page.Find("[data-testid=setup-continue]").Click();
+        await page.ClickAsync("[data-testid=setup-continue]");
 
         page.WaitForAssertion(() => Assert.Contains("Enter your organisation's name.", page.Markup), Patience);
         Assert.Equal("Setup", page.Find("[data-testid=wizard]").GetAttribute("data-step"));
@@ -185,7 +185,7 @@ public sealed class LandingPageTests : PortalTestContext, IClassFixture<Emulator
             Emulator.Faults.FailureRate = 0;
         }
 
-        page.Find("[data-testid=retry]").Click();
+        await page.ClickAsync("[data-testid=retry]");
 
         Await(page, "[data-testid=wizard]");
     }
@@ -209,7 +209,7 @@ public sealed class LandingPageTests : PortalTestContext, IClassFixture<Emulator
 
         var page = Open(purchase.Token);
         Screen(page, "tenant-mismatch");
-        page.Find("[data-testid=confirm-tenant]").Click();
+        await page.ClickAsync("[data-testid=confirm-tenant]");
 
         Await(page, "[data-testid=wizard]");
         Assert.Contains(await Services.GetRequiredService<SubscriptionStore>().HistoryAsync(purchase.SubscriptionId),

@@ -1,3 +1,4 @@
+using PublisherPortal.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using PublisherPortal.Demo;
@@ -45,7 +46,7 @@ public sealed class MailboxPageTests : NotificationPagesContext
         Assert.Equal("<second@publisher.example>", cut.Find("[data-testid=mail-message-id]").TextContent);
         Assert.Contains("alice@contoso.example", cut.Find("[data-testid=mail-to]").TextContent);
 
-        cut.FindAll("[data-testid=mail-item]")[1].Click();
+        await cut.ClickAsync("[data-testid=mail-item]", index: 1);
 
         cut.WaitForAssertion(() => Assert.Equal("Contoso analytics is active", cut.Find("[data-testid=mail-subject]").TextContent.Trim()));
         Assert.Equal("Body of Contoso analytics is active", cut.Find("[data-testid=mail-body]").TextContent.Trim());

@@ -1,3 +1,4 @@
+using PublisherPortal.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using Marketplace.Models;
@@ -55,7 +56,7 @@ public sealed class OutgoingMailPageTests : NotificationPagesContext
         Assert.Contains("Connection refused", cut.Find("[data-testid=outbox]").TextContent);
         Assert.Contains("Contoso analytics is suspended", cut.Find("[data-testid=outbox]").TextContent);
 
-        cut.Find("[data-testid=send-again]").Click();
+        await cut.ClickAsync("[data-testid=send-again]");
 
         cut.WaitForAssertion(() => Assert.Contains("Queued", cut.Find("[data-testid=action-answer]").TextContent));
         var queued = await Services.GetRequiredService<MailOutbox>().FindAsync(mail.Id);

@@ -1,3 +1,4 @@
+using PublisherPortal.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using MudBlazor;
@@ -54,7 +55,7 @@ public sealed class TemplateEditorTests : NotificationPagesContext
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=unknown-placeholders]")));
         Assert.Equal("Hello bob@fabrikam.example, Fabrikam analytics is paused.", cut.Find("[data-testid=preview-body]").TextContent.Trim());
 
-        cut.Find("[data-testid=save-template]").Click();
+        await cut.ClickAsync("[data-testid=save-template]");
 
         cut.WaitForAssertion(() => Assert.Contains("Saved", cut.Find("[data-testid=action-answer]").TextContent));
         var stored = await Services.GetRequiredService<NotificationSettingsStore>().WordingAsync(NotificationCatalog.Suspended);
@@ -72,7 +73,7 @@ public sealed class TemplateEditorTests : NotificationPagesContext
         SignInAsFinance();
         var cut = RenderEditor(NotificationCatalog.Suspended);
 
-        cut.Find("[data-testid=save-template]").Click();
+        await cut.ClickAsync("[data-testid=save-template]");
 
         cut.WaitForAssertion(() => Assert.Contains("Only admins", cut.Find("[data-testid=action-answer]").TextContent));
         Assert.False((await Services.GetRequiredService<NotificationSettingsStore>().WordingAsync(NotificationCatalog.Suspended)).IsCustom);
