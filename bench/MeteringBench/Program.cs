@@ -11,11 +11,13 @@ using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
 using PublisherPortal.Metering;
 
-// Metering benchmark: intake of N usage records through UsageIntake (the code POST /api/usage runs, minus HTTP and
-// authentication) into a real SQLite file, then their aggregation into hours. Prints records per second and peak memory.
+// Metering benchmark: intake of N usage records through UsageIntake (the code POST /api/usage and /api/usage/batch run,
+// minus HTTP and authentication) into a real SQLite file, then their aggregation into hours. Prints records per second
+// and peak memory. Arguments: records, subscriptions, concurrent writers, reports per call (1 = the single endpoint).
 var records = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
 var subscriptionCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000;
 var writers = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
+var batchSize = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
 
 var folder = Path.Combine(Path.GetTempPath(), "metering-bench-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(folder);
@@ -41,26 +43,20 @@ var subscriptions = Enumerable.Range(0, subscriptionCount).Select(_ => Guid.NewG
 await SeedAsync(database, provider.GetRequiredService<SubscriptionStore>(), subscriptions, time);
 
 var intake = provider.GetRequiredService<UsageIntake>();
-Console.WriteLine($"Intake: {records:N0} records, {subscriptionCount:N0} subscriptions, {writers} concurrent writers, SQLite WAL at {folder}");
+var mode = batchSize == 1 ? "one report per call (POST /api/usage)" : $"batches of {batchSize} (POST /api/usage/batch)";
+Console.WriteLine($"Intake: {records:N0} records, {subscriptionCount:N0} subscriptions, {writers} concurrent writers, {mode}, SQLite WAL at {folder}");
 var clock = Stopwatch.StartNew();
-var next = -1;
+var taken = 0;
 await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
 {
-    int i;
-    while ((i = Interlocked.Increment(ref next)) < records)
+    int first;
+    while ((first = Interlocked.Add(ref taken, batchSize) - batchSize) < records)
     {
-        // Spread over the last 20 closed hours, so aggregation has real work and nothing is too old to bill.
-        var report = new UsageReport
+        var reports = Enumerable.Range(first, Math.Min(batchSize, records - first)).Select(Report).ToList();
+        var outcomes = await intake.RecordBatchAsync("key:bench", reports);
+        if (outcomes.FirstOrDefault(o => o is not IntakeOutcome.Recorded) is { } refused)
         {
-            SubscriptionId = subscriptions[i % subscriptions.Length],
-            Dimension = "reports-generated",
-            Quantity = 1 + (i % 7) * 0.5m,
-            OccurredAt = now.AddHours(-1 - (i / subscriptions.Length % 20)).AddSeconds(i % 3600).ToString("O", CultureInfo.InvariantCulture),
-            IdempotencyKey = "bench-" + i.ToString(CultureInfo.InvariantCulture),
-        };
-        if (await intake.RecordAsync("key:bench", report) is not IntakeOutcome.Recorded)
-        {
-            throw new InvalidOperationException($"Record {i} was not recorded.");
+            throw new InvalidOperationException($"A record of the batch from {first} was not recorded: {refused}.");
         }
     }
 })));
@@ -81,6 +77,16 @@ Console.WriteLine($"Database file: {new FileInfo(Path.Combine(folder, "portal.db
 
 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 Directory.Delete(folder, recursive: true);
+
+// Spread over the last 20 closed hours, so aggregation has real work and nothing is too old to bill.
+UsageReport Report(int i) => new()
+{
+    SubscriptionId = subscriptions[i % subscriptions.Length],
+    Dimension = "reports-generated",
+    Quantity = 1 + (i % 7) * 0.5m,
+    OccurredAt = now.AddHours(-1 - (i / subscriptions.Length % 20)).AddSeconds(i % 3600).ToString("O", CultureInfo.InvariantCulture),
+    IdempotencyKey = "bench-" + i.ToString(CultureInfo.InvariantCulture),
+};
 
 static async Task SeedAsync(PortalDatabase database, SubscriptionStore store, Guid[] subscriptions, TimeProvider time)
 {
@@ -107,3 +113,4 @@ internal sealed class FixedTime(DateTimeOffset now) : TimeProvider
 {
     public override DateTimeOffset GetUtcNow() => now;
 }
+

@@ -12,13 +12,18 @@ public static class MeteringEndpoints
 {
     public const string IntakePolicy = "MeteringIntake";
 
-    /// <summary>POST /api/usage (the product's intake) and GET /finance/usage.csv (billed usage for finance).</summary>
+    /// <summary>POST /api/usage and /api/usage/batch (the product's intake) and GET /finance/usage.csv (billed usage for finance).</summary>
     public static IEndpointRouteBuilder MapMeteringEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/usage", ReportUsageAsync)
             .RequireAuthorization(IntakePolicy)
             .DisableAntiforgery()
             .WithName("ReportUsage");
+
+        app.MapPost("/api/usage/batch", ReportUsageBatchAsync)
+            .RequireAuthorization(IntakePolicy)
+            .DisableAntiforgery()
+            .WithName("ReportUsageBatch");
 
         app.MapGet("/finance/usage.csv", ExportBilledUsageAsync)
             .RequireAuthorization(Policies.Finance);
@@ -60,6 +65,43 @@ public static class MeteringEndpoints
                 statusCode: StatusCodes.Status409Conflict),
             _ => throw new InvalidOperationException("Unknown intake outcome."),
         };
+    }
+
+    /// <summary>
+    /// Up to <see cref="UsageIntake.MaxBatchSize"/> reports in one request and one transaction. The answer is 200 with
+    /// one result per report, in order, as the marketplace's own batch API does: a bad report is refused on its own line.
+    /// </summary>
+    private static async Task<IResult> ReportUsageBatchAsync(HttpRequest request, ClaimsPrincipal caller, UsageIntake intake, CancellationToken ct)
+    {
+        UsageBatch? batch;
+        try
+        {
+            batch = await JsonSerializer.DeserializeAsync<UsageBatch>(request.Body, MarketplaceJson.Options, ct);
+        }
+        catch (JsonException ex)
+        {
+            return Results.ValidationProblem(
+                new Dictionary<string, string[]> { [ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body"] = ["Not valid JSON for this field: " + ex.Message] },
+                title: "The usage batch could not be read.");
+        }
+
+        if (batch?.Reports is not { Count: > 0 } reports)
+        {
+            return Results.ValidationProblem(
+                new Dictionary<string, string[]> { ["reports"] = ["Required: a list of 1 to " + UsageIntake.MaxBatchSize + " usage reports."] },
+                title: "The usage batch is empty.");
+        }
+
+        if (reports.Count > UsageIntake.MaxBatchSize)
+        {
+            return Results.ValidationProblem(
+                new Dictionary<string, string[]> { ["reports"] = [$"At most {UsageIntake.MaxBatchSize} reports per batch; this one has {reports.Count}. Nothing was recorded."] },
+                title: "The usage batch is too large.");
+        }
+
+        var source = caller.FindFirstValue(MeteringAuthentication.SourceClaim) ?? "unknown";
+        var outcomes = await intake.RecordBatchAsync(source, reports.Select(r => r ?? new UsageReport()).ToList(), ct);
+        return Results.Ok(UsageBatchAnswer.From(outcomes));
     }
 
     private static IResult Replayed(HttpContext context, UsageReceipt receipt)

@@ -35,6 +35,54 @@ public sealed record UsageReceipt(
         r.Id, r.SubscriptionId, r.Dimension, UsageQuantity.FromMicros(r.QuantityMicros), r.OccurredAt, r.HourStart, r.ReceivedAt);
 }
 
+/// <summary>The body of POST /api/usage/batch.</summary>
+public sealed record UsageBatch
+{
+    [JsonPropertyName("reports")] public List<UsageReport?>? Reports { get; init; }
+}
+
+/// <summary>The answer to a batch: counts by status, then one line per report in the order sent.</summary>
+public sealed record UsageBatchAnswer(
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("recorded")] int Recorded,
+    [property: JsonPropertyName("alreadyRecorded")] int AlreadyRecorded,
+    [property: JsonPropertyName("refused")] int Refused,
+    [property: JsonPropertyName("results")] IReadOnlyList<UsageBatchLine> Results)
+{
+    public static UsageBatchAnswer From(IReadOnlyList<IntakeOutcome> outcomes)
+    {
+        var lines = outcomes.Select(UsageBatchLine.From).ToList();
+        return new(lines.Count,
+            lines.Count(l => l.Status == nameof(IntakeOutcome.Recorded)),
+            lines.Count(l => l.Status == nameof(IntakeOutcome.AlreadyRecorded)),
+            lines.Count(l => l.Status is nameof(IntakeOutcome.Invalid) or nameof(IntakeOutcome.KeyReused)),
+            lines);
+    }
+}
+
+/// <summary>
+/// One report's result: Recorded or AlreadyRecorded with its receipt; Invalid with errors by field; KeyReused with the
+/// receipt of the usage the key recorded first.
+/// </summary>
+public sealed record UsageBatchLine(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("receipt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] UsageReceipt? Receipt,
+    [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IDictionary<string, string[]>? Errors)
+{
+    public static UsageBatchLine From(IntakeOutcome outcome, int index) => outcome switch
+    {
+        IntakeOutcome.Recorded r => new(index, nameof(IntakeOutcome.Recorded), r.Receipt, null),
+        IntakeOutcome.AlreadyRecorded r => new(index, nameof(IntakeOutcome.AlreadyRecorded), r.Receipt, null),
+        IntakeOutcome.Invalid i => new(index, nameof(IntakeOutcome.Invalid), null, i.Errors),
+        IntakeOutcome.KeyReused k => new(index, nameof(IntakeOutcome.KeyReused), k.Original, new Dictionary<string, string[]>
+        {
+            ["idempotencyKey"] = [$"Already recorded usage {k.Original.RecordId} with other content; nothing was changed. Use a new key for new usage."],
+        }),
+        _ => throw new InvalidOperationException("Unknown intake outcome."),
+    };
+}
+
 /// <summary>What became of a report: recorded now, recorded before (same key, same content), refused, or a key reused for other content.</summary>
 public abstract record IntakeOutcome
 {
@@ -62,10 +110,68 @@ public sealed partial class UsageIntake(
     /// </summary>
     private static readonly TimeSpan SubmissionMargin = TimeSpan.FromMinutes(15);
 
-    public async Task<IntakeOutcome> RecordAsync(string source, UsageReport report, CancellationToken ct = default)
+    /// <summary>The most reports one batch may carry: enough to amortise a commit, small enough to answer within a request timeout.</summary>
+    public const int MaxBatchSize = 500;
+
+    public async Task<IntakeOutcome> RecordAsync(string source, UsageReport report, CancellationToken ct = default) =>
+        (await RecordBatchAsync(source, [report], ct))[0];
+
+    /// <summary>
+    /// Records every valid report of a batch in one transaction and answers each on its own, in order: one report's
+    /// error never refuses its neighbours, and a batch sent again changes nothing (each report keeps its key).
+    /// </summary>
+    public async Task<IReadOnlyList<IntakeOutcome>> RecordBatchAsync(string source, IReadOnlyList<UsageReport> reports, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         var now = time.GetUtcNow();
+        var outcomes = new IntakeOutcome[reports.Count];
+        var accepted = new List<(int Index, UsageRecord Record)>(reports.Count);
+        var plansOf = new Dictionary<Guid, PlanCheck>();
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var (record, errors) = Validate(source, reports[i], now);
+            if (record is not null)
+            {
+                if (!plansOf.TryGetValue(record.SubscriptionId, out var check))
+                {
+                    check = plansOf[record.SubscriptionId] = await PlanCheckAsync(record.SubscriptionId, ct);
+                }
+
+                if (check.ProblemWith(record) is { } problem)
+                {
+                    errors[problem.Field] = [problem.Message];
+                    record = null;
+                }
+            }
+
+            if (record is null)
+            {
+                outcomes[i] = new IntakeOutcome.Invalid(errors);
+            }
+            else
+            {
+                accepted.Add((i, record));
+            }
+        }
+
+        var stored = await usage.RecordAllAsync(accepted.ConvertAll(a => a.Record), ct);
+        for (var j = 0; j < accepted.Count; j++)
+        {
+            var (index, record) = accepted[j];
+            var (kept, inserted) = stored[j];
+            var receipt = UsageReceipt.From(kept);
+            // Same key, other content: a bug in the product (or two reports sharing a key). Never merged, never overwritten.
+            outcomes[index] = inserted ? new IntakeOutcome.Recorded(receipt)
+                : kept.RequestHash == record.RequestHash ? new IntakeOutcome.AlreadyRecorded(receipt)
+                : new IntakeOutcome.KeyReused(receipt);
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>Checks what needs no database; returns the record to store, or the errors by field.</summary>
+    private static (UsageRecord? Record, Dictionary<string, string[]> Errors) Validate(string source, UsageReport report, DateTimeOffset now)
+    {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         void Error(string field, string message) => errors[field] = [message];
 
@@ -132,30 +238,12 @@ public sealed partial class UsageIntake(
 
         if (errors.Count > 0)
         {
-            return new IntakeOutcome.Invalid(errors);
+            return (null, errors);
         }
 
         var subscriptionId = report.SubscriptionId!.Value;
-        var subscription = await subscriptions.FindAsync(subscriptionId, ct);
-        if (subscription is null)
-        {
-            Error("subscriptionId", $"Subscription {subscriptionId} is not known to this portal.");
-            return new IntakeOutcome.Invalid(errors);
-        }
-
-        var plan = await plans.FindAsync(subscriptionId, subscription.OfferId, subscription.PlanId, ct);
-        var dimensions = MeteringPlans.DimensionsOf(plan);
-        // Checked only when the plan is known: an unreachable catalogue must not lose usage; the marketplace checks again.
-        if (plan is not null && !dimensions.Any(d => string.Equals(d.Id, dimension, StringComparison.Ordinal)))
-        {
-            Error("dimension", dimensions.Count == 0
-                ? $"Plan '{subscription.PlanId}' has no metering dimensions; its usage is not billed separately."
-                : $"Plan '{subscription.PlanId}' has no dimension '{dimension}'. Known: {string.Join(", ", dimensions.Select(d => d.Id))}.");
-            return new IntakeOutcome.Invalid(errors);
-        }
-
         var micros = UsageQuantity.ToMicros(report.Quantity!.Value);
-        var record = new UsageRecord
+        return (new UsageRecord
         {
             Source = source,
             IdempotencyKey = key!,
@@ -166,17 +254,41 @@ public sealed partial class UsageIntake(
             OccurredAt = occurredAt,
             HourStart = UsageTime.HourOf(occurredAt),
             ReceivedAt = now,
-        };
+        }, errors);
+    }
 
-        var (stored, inserted) = await usage.RecordAsync(record, ct);
-        var receipt = UsageReceipt.From(stored);
-        if (inserted)
+    /// <summary>Read once per subscription and batch: whether it is known, and which dimensions its plan meters.</summary>
+    private async Task<PlanCheck> PlanCheckAsync(Guid subscriptionId, CancellationToken ct)
+    {
+        var subscription = await subscriptions.FindAsync(subscriptionId, ct);
+        if (subscription is null)
         {
-            return new IntakeOutcome.Recorded(receipt);
+            return new PlanCheck(subscriptionId, Known: false, null, null);
         }
 
-        // Same key, other content: a bug in the product (or two reports sharing a key). Never merged, never overwritten.
-        return stored.RequestHash == record.RequestHash ? new IntakeOutcome.AlreadyRecorded(receipt) : new IntakeOutcome.KeyReused(receipt);
+        var plan = await plans.FindAsync(subscriptionId, subscription.OfferId, subscription.PlanId, ct);
+        // Null when the plan is unknown: an unreachable catalogue must not lose usage; the marketplace checks again.
+        return new PlanCheck(subscriptionId, Known: true, subscription.PlanId, plan is null ? null : MeteringPlans.DimensionsOf(plan));
+    }
+
+    private sealed record PlanCheck(Guid SubscriptionId, bool Known, string? PlanId, IReadOnlyList<MeteringDimension>? Dimensions)
+    {
+        public (string Field, string Message)? ProblemWith(UsageRecord record)
+        {
+            if (!Known)
+            {
+                return ("subscriptionId", $"Subscription {SubscriptionId} is not known to this portal.");
+            }
+
+            if (Dimensions is null || Dimensions.Any(d => string.Equals(d.Id, record.Dimension, StringComparison.Ordinal)))
+            {
+                return null;
+            }
+
+            return ("dimension", Dimensions.Count == 0
+                ? $"Plan '{PlanId}' has no metering dimensions; its usage is not billed separately."
+                : $"Plan '{PlanId}' has no dimension '{record.Dimension}'. Known: {string.Join(", ", Dimensions.Select(d => d.Id))}.");
+        }
     }
 
     private static string HashOf(Guid subscriptionId, string dimension, long micros, DateTimeOffset occurredAt)

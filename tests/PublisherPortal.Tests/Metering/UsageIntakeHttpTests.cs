@@ -92,9 +92,9 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
         await _db.DisposeAsync();
     }
 
-    private Task<HttpResponseMessage> PostAsync(object body, string? apiKey = ApiKey, Action<HttpRequestMessage>? configure = null)
+    private Task<HttpResponseMessage> PostAsync(object body, string? apiKey = ApiKey, Action<HttpRequestMessage>? configure = null, string path = "/api/usage")
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/usage")
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Content = new StringContent(body as string ?? JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
         };
@@ -246,6 +246,90 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
         using var response = await PostAsync("""{"quantity": "many" }""");
 
         Assert.Contains("quantity", (await ErrorsOf(response)).Keys);
+    }
+
+    private Task<HttpResponseMessage> PostBatchAsync(object body, string? apiKey = ApiKey) => PostAsync(body, apiKey, path: "/api/usage/batch");
+
+    private static async Task<UsageBatchAnswer> BatchAnswerOf(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<UsageBatchAnswer>())!;
+    }
+
+    [Fact]
+    public async Task A_batch_records_each_valid_report_and_refuses_each_bad_one_on_its_own_line()
+    {
+        using var response = await PostBatchAsync(new
+        {
+            reports = new[]
+            {
+                Report(key: "b-1", quantity: 1.5m),
+                Report(key: "b-2", quantity: 0),
+                Report(key: "b-3", dimension: "emails-sent"),
+                Report(key: "b-4", subscription: Guid.NewGuid()),
+                Report(key: "b-5", quantity: 2, at: Now.AddHours(-3)),
+            },
+        });
+
+        var answer = await BatchAnswerOf(response);
+        Assert.Equal((5, 2, 0, 3), (answer.Count, answer.Recorded, answer.AlreadyRecorded, answer.Refused));
+        Assert.Equal(["Recorded", "Invalid", "Invalid", "Invalid", "Recorded"], answer.Results.Select(r => r.Status));
+        Assert.Equal([0, 1, 2, 3, 4], answer.Results.Select(r => r.Index));
+        Assert.Contains("quantity", answer.Results[1].Errors!.Keys);
+        Assert.Contains("reports-generated", answer.Results[2].Errors!["dimension"].Single());
+        Assert.Contains("subscriptionId", answer.Results[3].Errors!.Keys);
+        Assert.Equal(new DateTimeOffset(2026, 11, 1, 6, 0, 0, TimeSpan.Zero), answer.Results[4].Receipt!.Hour);
+        Assert.Equal(2, await RecordCountAsync());
+    }
+
+    [Fact]
+    public async Task A_batch_sent_again_changes_nothing_and_answers_with_the_first_receipts()
+    {
+        var batch = new { reports = Enumerable.Range(0, 30).Select(i => Report(key: $"again-{i}", quantity: 1 + i)).ToArray() };
+
+        var first = await BatchAnswerOf(await PostBatchAsync(batch));
+        var second = await BatchAnswerOf(await PostBatchAsync(batch));
+
+        Assert.Equal((30, 0), (first.Recorded, first.AlreadyRecorded));
+        Assert.Equal((0, 30), (second.Recorded, second.AlreadyRecorded));
+        Assert.Equal(first.Results.Select(r => r.Receipt!.RecordId), second.Results.Select(r => r.Receipt!.RecordId));
+        Assert.Equal(30, await RecordCountAsync());
+    }
+
+    [Fact]
+    public async Task A_key_repeated_inside_one_batch_is_recorded_once()
+    {
+        var answer = await BatchAnswerOf(await PostBatchAsync(new
+        {
+            reports = new[] { Report(key: "twice", quantity: 4), Report(key: "twice", quantity: 4), Report(key: "twice", quantity: 40) },
+        }));
+
+        Assert.Equal(["Recorded", "AlreadyRecorded", "KeyReused"], answer.Results.Select(r => r.Status));
+        Assert.Equal(answer.Results[0].Receipt!.RecordId, answer.Results[2].Receipt!.RecordId);
+        Assert.Contains("other content", answer.Results[2].Errors!["idempotencyKey"].Single());
+        Assert.Equal(1, await RecordCountAsync());
+        await using var connection = await _db.Database.OpenAsync();
+        Assert.Equal(4_000_000, await connection.ExecuteScalarAsync<long>("SELECT quantity_micros FROM usage_records"));
+    }
+
+    [Fact]
+    public async Task A_batch_that_is_empty_too_large_or_not_json_is_a_clear_400_and_records_nothing()
+    {
+        var tooMany = new { reports = Enumerable.Range(0, UsageIntake.MaxBatchSize + 1).Select(i => Report(key: $"many-{i}")).ToArray() };
+
+        Assert.Contains("reports", (await ErrorsOf(await PostBatchAsync(new { reports = Array.Empty<object>() }))).Keys);
+        Assert.Contains("this one has 501", (await ErrorsOf(await PostBatchAsync(tooMany)))["reports"].Single());
+        Assert.Contains("reports", (await ErrorsOf(await PostBatchAsync("""{"reports": 7}"""))).Keys);
+        Assert.Equal(0, await RecordCountAsync());
+    }
+
+    [Fact]
+    public async Task A_batch_without_the_api_key_is_401_and_records_nothing()
+    {
+        using var response = await PostBatchAsync(new { reports = new[] { Report(key: "no-key") } }, apiKey: null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(0, await RecordCountAsync());
     }
 
     [Fact]
