@@ -62,7 +62,7 @@ await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
 })));
 var intakeSeconds = clock.Elapsed.TotalSeconds;
 var peakAfterIntake = Process.GetCurrentProcess().PeakWorkingSet64;
-Console.WriteLine($"  {records / intakeSeconds:N0} records/s ({intakeSeconds:N1} s); peak working set {peakAfterIntake / 1048576.0:N0} MiB");
+Console.WriteLine($"  {records / intakeSeconds:N0} records/s ({intakeSeconds:N1} s); peak working set {peakAfterIntake / 1048576.0:N0} MiB; managed allocated {GC.GetTotalAllocatedBytes() / 1048576.0:N0} MiB");
 
 clock.Restart();
 var result = await provider.GetRequiredService<UsageStore>().AggregateClosedHoursAsync(UsageTime.HourOf(now), now);

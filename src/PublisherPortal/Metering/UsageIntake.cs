@@ -125,23 +125,21 @@ public sealed partial class UsageIntake(
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         var now = time.GetUtcNow();
         var outcomes = new IntakeOutcome[reports.Count];
-        var accepted = new List<(int Index, UsageRecord Record)>(reports.Count);
-        var plansOf = new Dictionary<Guid, PlanCheck>();
+        var valid = new (UsageRecord? Record, Dictionary<string, string[]> Errors)[reports.Count];
         for (var i = 0; i < reports.Count; i++)
         {
-            var (record, errors) = Validate(source, reports[i], now);
-            if (record is not null)
-            {
-                if (!plansOf.TryGetValue(record.SubscriptionId, out var check))
-                {
-                    check = plansOf[record.SubscriptionId] = await PlanCheckAsync(record.SubscriptionId, ct);
-                }
+            valid[i] = Validate(source, reports[i], now);
+        }
 
-                if (check.ProblemWith(record) is { } problem)
-                {
-                    errors[problem.Field] = [problem.Message];
-                    record = null;
-                }
+        var checks = await PlanChecksAsync(valid.Where(v => v.Record is not null).Select(v => v.Record!.SubscriptionId).ToHashSet(), ct);
+        var accepted = new List<(int Index, UsageRecord Record)>(reports.Count);
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var (record, errors) = valid[i];
+            if (record is not null && checks[record.SubscriptionId].ProblemWith(record) is { } problem)
+            {
+                errors[problem.Field] = [problem.Message];
+                record = null;
             }
 
             if (record is null)
@@ -258,17 +256,24 @@ public sealed partial class UsageIntake(
     }
 
     /// <summary>Read once per subscription and batch: whether it is known, and which dimensions its plan meters.</summary>
-    private async Task<PlanCheck> PlanCheckAsync(Guid subscriptionId, CancellationToken ct)
+    private async Task<Dictionary<Guid, PlanCheck>> PlanChecksAsync(IReadOnlyCollection<Guid> subscriptionIds, CancellationToken ct)
     {
-        var subscription = await subscriptions.FindAsync(subscriptionId, ct);
-        if (subscription is null)
+        var known = await subscriptions.PlansOfAsync(subscriptionIds, ct);
+        var checks = new Dictionary<Guid, PlanCheck>(subscriptionIds.Count);
+        foreach (var id in subscriptionIds)
         {
-            return new PlanCheck(subscriptionId, Known: false, null, null);
+            if (!known.TryGetValue(id, out var subscription))
+            {
+                checks[id] = new PlanCheck(id, Known: false, null, null);
+                continue;
+            }
+
+            var plan = await plans.FindAsync(id, subscription.OfferId, subscription.PlanId, ct);
+            // Null when the plan is unknown: an unreachable catalogue must not lose usage; the marketplace checks again.
+            checks[id] = new PlanCheck(id, Known: true, subscription.PlanId, plan is null ? null : MeteringPlans.DimensionsOf(plan));
         }
 
-        var plan = await plans.FindAsync(subscriptionId, subscription.OfferId, subscription.PlanId, ct);
-        // Null when the plan is unknown: an unreachable catalogue must not lose usage; the marketplace checks again.
-        return new PlanCheck(subscriptionId, Known: true, subscription.PlanId, plan is null ? null : MeteringPlans.DimensionsOf(plan));
+        return checks;
     }
 
     private sealed record PlanCheck(Guid SubscriptionId, bool Known, string? PlanId, IReadOnlyList<MeteringDimension>? Dimensions)
