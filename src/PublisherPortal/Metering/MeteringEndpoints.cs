@@ -33,16 +33,10 @@ public static class MeteringEndpoints
 
     private static async Task<IResult> ReportUsageAsync(HttpRequest request, ClaimsPrincipal caller, UsageIntake intake, CancellationToken ct)
     {
-        UsageReport? report;
-        try
+        var (report, unreadable) = await ReadAsync<UsageReport>(request, "The usage report could not be read.", ct);
+        if (unreadable is not null)
         {
-            report = await JsonSerializer.DeserializeAsync<UsageReport>(request.Body, MarketplaceJson.Options, ct);
-        }
-        catch (JsonException ex)
-        {
-            return Results.ValidationProblem(
-                new Dictionary<string, string[]> { [ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body"] = ["Not valid JSON for this field: " + ex.Message] },
-                title: "The usage report could not be read.");
+            return unreadable;
         }
 
         // An Idempotency-Key header is accepted too, as many HTTP clients set one by themselves.
@@ -73,16 +67,10 @@ public static class MeteringEndpoints
     /// </summary>
     private static async Task<IResult> ReportUsageBatchAsync(HttpRequest request, ClaimsPrincipal caller, UsageIntake intake, CancellationToken ct)
     {
-        UsageBatch? batch;
-        try
+        var (batch, unreadable) = await ReadAsync<UsageBatch>(request, "The usage batch could not be read.", ct);
+        if (unreadable is not null)
         {
-            batch = await JsonSerializer.DeserializeAsync<UsageBatch>(request.Body, MarketplaceJson.Options, ct);
-        }
-        catch (JsonException ex)
-        {
-            return Results.ValidationProblem(
-                new Dictionary<string, string[]> { [ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body"] = ["Not valid JSON for this field: " + ex.Message] },
-                title: "The usage batch could not be read.");
+            return unreadable;
         }
 
         if (batch?.Reports is not { Count: > 0 } reports)
@@ -102,6 +90,21 @@ public static class MeteringEndpoints
         var source = caller.FindFirstValue(MeteringAuthentication.SourceClaim) ?? "unknown";
         var outcomes = await intake.RecordBatchAsync(source, reports.Select(r => r ?? new UsageReport()).ToList(), ct);
         return Results.Ok(UsageBatchAnswer.From(outcomes));
+    }
+
+    /// <summary>Reads the body, or answers a 400 naming the field whose JSON could not be read.</summary>
+    private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, string title, CancellationToken ct)
+    {
+        try
+        {
+            return (await JsonSerializer.DeserializeAsync<T>(request.Body, MarketplaceJson.Options, ct), null);
+        }
+        catch (JsonException ex)
+        {
+            var field = ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+            return (default, Results.ValidationProblem(
+                new Dictionary<string, string[]> { [field] = ["Not valid JSON for this field: " + ex.Message] }, title: title));
+        }
     }
 
     private static IResult Replayed(HttpContext context, UsageReceipt receipt)
