@@ -112,10 +112,27 @@ public sealed class LandingFlowTests(PortalFixture portal, BrowserFixture browse
     {
         foreach (var (label, width, height) in Widths)
         {
-            await page.SetViewportSizeAsync(width, height);
+            await ResizeAsync(page, width, height);
             await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, $"{name}-{label}.png"), FullPage = true });
         }
 
-        await page.SetViewportSizeAsync(Widths[0].Width, Widths[0].Height);
+        await ResizeAsync(page, Widths[0].Width, Widths[0].Height);
+    }
+
+    /// <summary>
+    /// Resizes and waits for the portal's layout to answer. The layout answers over the circuit: the navigation drawer closes
+    /// below the medium breakpoint and opens again above it, sliding the page sideways. A click sent before that
+    /// settles lands where a button was, not where it is (a CI run lost "Save and continue" that way).
+    /// </summary>
+    private static async Task ResizeAsync(IPage page, int width, int height)
+    {
+        await page.SetViewportSizeAsync(width, height);
+        if (await page.Locator("aside.mud-drawer").CountAsync() == 0)
+        {
+            return; // not the portal's layout (the emulator's sign-in page)
+        }
+
+        await page.Locator(width >= 960 ? "aside.mud-drawer--open" : "aside.mud-drawer--closed").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await page.WaitForFunctionAsync("() => document.getAnimations().every(a => a.playState !== 'running')");
     }
 }

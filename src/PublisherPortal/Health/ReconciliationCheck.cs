@@ -8,8 +8,14 @@ namespace PublisherPortal.Health;
 /// When our records were last compared with the marketplace, and what that comparison had to correct. Corrections mean
 /// something reached the marketplace without reaching us (a lost webhook, a failed operation): worth a look.
 /// </summary>
-public sealed class ReconciliationCheck(ReconciliationRunStore runs, IOptions<WebhooksOptions> webhooks) : IIntegrationCheck
+public sealed class ReconciliationCheck(ReconciliationRunStore runs, IOptions<WebhooksOptions> webhooks, TimeProvider time) : IIntegrationCheck
 {
+    /// <summary>
+    /// When this instance began (the check is a singleton). Missed rounds are counted from here too: after a portal was
+    /// stopped for hours, its first round of checks must not call the job dead before the job's own first round ran.
+    /// </summary>
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
     public string Key => "reconciliation";
 
     public string Title => "Reconciliation";
@@ -36,7 +42,8 @@ public sealed class ReconciliationCheck(ReconciliationRunStore runs, IOptions<We
         ];
 
         // Three missed rounds means the job is not running anywhere; one late round is only a busy instance.
-        var state = last.Outcome != "Completed" || age > interval * 3 ? HealthState.Failing
+        var missedFor = now - (last.FinishedAt > _startedAt ? last.FinishedAt : _startedAt);
+        var state = last.Outcome != "Completed" || missedFor > interval * 3 ? HealthState.Failing
             : age > interval * 1.5 || last.Corrected + last.Added + last.Failed > 0 ? HealthState.Warning
             : HealthState.Healthy;
         return CheckResult.Of(this, state, figure, now, details);

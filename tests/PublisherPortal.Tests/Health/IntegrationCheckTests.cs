@@ -229,7 +229,7 @@ public sealed class IntegrationCheckTests : IAsyncLifetime
     [Fact]
     public async Task Reconciliation_is_healthy_after_a_clean_run_warning_after_corrections_and_failing_when_it_stops()
     {
-        var check = new ReconciliationCheck(new ReconciliationRunStore(_db.Database), Microsoft.Extensions.Options.Options.Create(new WebhooksOptions()));
+        var check = new ReconciliationCheck(new ReconciliationRunStore(_db.Database), Microsoft.Extensions.Options.Options.Create(new WebhooksOptions()), _db.Time);
         var never = await check.RunAsync(Now, default);
         await HealthData.ReconciliationRunAsync(_db);
         var clean = await check.RunAsync(Now, default);
@@ -244,6 +244,26 @@ public sealed class IntegrationCheckTests : IAsyncLifetime
         Assert.Equal(HealthState.Warning, corrected.State);
         Assert.Contains("2 corrected", corrected.Figure);
         Assert.Equal(HealthState.Failing, stopped.State);
+    }
+
+    /// <summary>
+    /// Regression: a portal started after a stop of some hours alerted "Reconciliation turned failing" at once, because
+    /// its first health round ran before the reconciliation's own first round had finished.
+    /// </summary>
+    [Fact]
+    public async Task A_portal_just_started_after_a_long_stop_warns_of_an_old_run_and_fails_only_after_missing_rounds_itself()
+    {
+        await HealthData.ReconciliationRunAsync(_db);
+        _db.Time.Advance(TimeSpan.FromHours(5));
+        var check = new ReconciliationCheck(new ReconciliationRunStore(_db.Database), Microsoft.Extensions.Options.Options.Create(new WebhooksOptions()), _db.Time);
+
+        var atStart = await check.RunAsync(Now, default);
+        _db.Time.Advance(TimeSpan.FromHours(3.5));
+        var neverRanSince = await check.RunAsync(Now, default);
+
+        Assert.Equal(HealthState.Warning, atStart.State);
+        Assert.Contains("Last run 5 h ago", atStart.Figure);
+        Assert.Equal(HealthState.Failing, neverRanSince.State);
     }
 
     [Fact]
