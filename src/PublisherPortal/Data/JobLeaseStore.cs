@@ -19,6 +19,14 @@ public sealed class JobLeaseStore(PortalDatabase database)
             """, new { name, owner, now, until }, cancellationToken: ct)) == 1;
     }
 
+    /// <summary>Until when <paramref name="name"/> is held, or null when nobody took it (or it was given back).</summary>
+    public async Task<DateTimeOffset?> LeaseUntilAsync(string name, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(new CommandDefinition(
+            "SELECT lease_until FROM job_leases WHERE name = @name", new { name }, cancellationToken: ct));
+    }
+
     /// <summary>Gives the lease back early, so another instance need not wait for it to run out.</summary>
     public async Task ReleaseAsync(string name, string owner, CancellationToken ct = default)
     {

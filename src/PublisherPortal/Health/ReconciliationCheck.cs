@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
+using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
 
 namespace PublisherPortal.Health;
@@ -8,14 +9,8 @@ namespace PublisherPortal.Health;
 /// When our records were last compared with the marketplace, and what that comparison had to correct. Corrections mean
 /// something reached the marketplace without reaching us (a lost webhook, a failed operation): worth a look.
 /// </summary>
-public sealed class ReconciliationCheck(ReconciliationRunStore runs, IOptions<WebhooksOptions> webhooks, TimeProvider time) : IIntegrationCheck
+public sealed class ReconciliationCheck(ReconciliationRunStore runs, JobLeaseStore leases, IOptions<WebhooksOptions> webhooks) : IIntegrationCheck
 {
-    /// <summary>
-    /// When this instance began (the check is a singleton). Missed rounds are counted from here too: after a portal was
-    /// stopped for hours, its first round of checks must not call the job dead before the job's own first round ran.
-    /// </summary>
-    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
-
     public string Key => "reconciliation";
 
     public string Title => "Reconciliation";
@@ -42,7 +37,16 @@ public sealed class ReconciliationCheck(ReconciliationRunStore runs, IOptions<We
         ];
 
         // Three missed rounds means the job is not running anywhere; one late round is only a busy instance.
-        var missedFor = now - (last.FinishedAt > _startedAt ? last.FinishedAt : _startedAt);
+        // A round that took the job's lease after the last run finished is running now (a portal started after hours
+        // stopped runs one at once): the job is alive since then. The lease is shared, so every instance judges alike.
+        var aliveAt = last.FinishedAt;
+        if (await leases.LeaseUntilAsync(ReconciliationWorker.JobName, ct) is { } leaseUntil
+            && ReconciliationWorker.RoundStartedAt(leaseUntil, interval) is var started && started > aliveAt)
+        {
+            aliveAt = started;
+        }
+
+        var missedFor = now - aliveAt;
         var state = last.Outcome != "Completed" || missedFor > interval * 3 ? HealthState.Failing
             : age > interval * 1.5 || last.Corrected + last.Added + last.Failed > 0 ? HealthState.Warning
             : HealthState.Healthy;

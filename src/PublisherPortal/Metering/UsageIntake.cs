@@ -182,6 +182,11 @@ public sealed partial class UsageIntake(
         {
             Error("idempotencyKey", $"At most {MaxIdempotencyKeyLength} characters.");
         }
+        else if (key.Any(char.IsControl))
+        {
+            // PostgreSQL refuses a NUL in text, which would fail the whole batch's transaction, not just this report.
+            Error("idempotencyKey", "Control characters are not allowed in a key.");
+        }
 
         if (report.SubscriptionId is null || report.SubscriptionId == Guid.Empty)
         {

@@ -86,7 +86,8 @@ public sealed class UsageStore(PortalDatabase database)
     /// <summary>
     /// Stores each record unless one with the same source and idempotency key exists, all in one transaction, and returns
     /// the stored record for each either way, in order. One transaction for a whole batch is what makes batch intake fast:
-    /// each commit is a disk sync. A key repeated inside the batch finds the record stored a moment earlier.
+    /// each commit takes the write lock and writes the log. A key repeated inside the batch finds the record stored a
+    /// moment earlier.
     /// </summary>
     public async Task<IReadOnlyList<(UsageRecord Record, bool Inserted)>> RecordAllAsync(IReadOnlyList<UsageRecord> records, CancellationToken ct = default)
     {
@@ -104,19 +105,22 @@ public sealed class UsageStore(PortalDatabase database)
             """;
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
-        var stored = new List<(UsageRecord, bool)>(records.Count);
-        foreach (var record in records)
+        var stored = new (UsageRecord, bool)[records.Count];
+        // Inserted in key order, not in the order sent: on PostgreSQL an insert waits for another transaction that holds
+        // the same key, so two batches sharing keys in opposite orders would deadlock. In one order they queue.
+        foreach (var i in Enumerable.Range(0, records.Count).OrderBy(i => records[i].IdempotencyKey, StringComparer.Ordinal))
         {
+            var record = records[i];
             var id = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(insert, record, tx, cancellationToken: ct));
             if (id is { } newId)
             {
-                stored.Add((record with { Id = newId }, true));
+                stored[i] = (record with { Id = newId }, true);
                 continue;
             }
 
             var existing = await FindRecordAsync(connection, tx, record.Source, record.IdempotencyKey, ct)
                 ?? throw new InvalidOperationException("A usage record conflicted on its idempotency key but cannot be read back.");
-            stored.Add((existing, false));
+            stored[i] = (existing, false);
         }
 
         await tx.CommitAsync(ct);

@@ -234,6 +234,14 @@ public sealed partial class ReconciliationWorker(
 {
     public const string JobName = "reconciliation";
 
+    /// <summary>A round's lease lasts a little less than the interval, so the next round (here or anywhere) can take it.</summary>
+    private const double LeaseShareOfInterval = 0.9;
+
+    public static DateTimeOffset LeaseUntil(DateTimeOffset roundStart, TimeSpan interval) => roundStart + (interval * LeaseShareOfInterval);
+
+    /// <summary>When the round holding a lease until <paramref name="leaseUntil"/> began: what the health check judges by.</summary>
+    public static DateTimeOffset RoundStartedAt(DateTimeOffset leaseUntil, TimeSpan interval) => leaseUntil - (interval * LeaseShareOfInterval);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -248,7 +256,7 @@ public sealed partial class ReconciliationWorker(
             try
             {
                 var now = time.GetUtcNow();
-                if (await leases.TryAcquireAsync(JobName, worker.Id, now, now + (settings.ReconcileInterval * 0.9), stoppingToken))
+                if (await leases.TryAcquireAsync(JobName, worker.Id, now, LeaseUntil(now, settings.ReconcileInterval), stoppingToken))
                 {
                     await reconciler.RunAsync(ReconciliationTriggers.Schedule, stoppingToken);
                 }

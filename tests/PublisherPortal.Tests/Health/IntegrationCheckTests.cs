@@ -7,6 +7,7 @@ using Marketplace.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using PublisherPortal.Data;
 using PublisherPortal.Health;
+using PublisherPortal.Subscriptions;
 using PublisherPortal.Tests.Support;
 using PublisherPortal.Webhooks;
 
@@ -229,7 +230,7 @@ public sealed class IntegrationCheckTests : IAsyncLifetime
     [Fact]
     public async Task Reconciliation_is_healthy_after_a_clean_run_warning_after_corrections_and_failing_when_it_stops()
     {
-        var check = new ReconciliationCheck(new ReconciliationRunStore(_db.Database), Microsoft.Extensions.Options.Options.Create(new WebhooksOptions()), _db.Time);
+        var check = ReconciliationCheckOver(_db);
         var never = await check.RunAsync(Now, default);
         await HealthData.ReconciliationRunAsync(_db);
         var clean = await check.RunAsync(Now, default);
@@ -247,24 +248,31 @@ public sealed class IntegrationCheckTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Regression: a portal started after a stop of some hours alerted "Reconciliation turned failing" at once, because
-    /// its first health round ran before the reconciliation's own first round had finished.
+    /// Regression: a portal started after a stop of some hours alerted "Reconciliation turned failing" at once: its first
+    /// health round judged the hours-old last run while the reconciliation's own first round was still running.
     /// </summary>
     [Fact]
-    public async Task A_portal_just_started_after_a_long_stop_warns_of_an_old_run_and_fails_only_after_missing_rounds_itself()
+    public async Task A_round_running_after_a_long_stop_keeps_reconciliation_from_failing_until_it_too_misses_rounds()
     {
+        var interval = new WebhooksOptions().ReconcileInterval;
         await HealthData.ReconciliationRunAsync(_db);
         _db.Time.Advance(TimeSpan.FromHours(5));
-        var check = new ReconciliationCheck(new ReconciliationRunStore(_db.Database), Microsoft.Extensions.Options.Options.Create(new WebhooksOptions()), _db.Time);
+        // The portal starts again: its reconciliation takes the job's lease and begins a round (one instance; any other
+        // reads the same lease, so every instance judges alike).
+        await new JobLeaseStore(_db.Database).TryAcquireAsync(ReconciliationWorker.JobName, "instance-b", Now, ReconciliationWorker.LeaseUntil(Now, interval));
+        var check = ReconciliationCheckOver(_db);
 
-        var atStart = await check.RunAsync(Now, default);
+        var whileTheRoundRuns = await check.RunAsync(Now, default);
         _db.Time.Advance(TimeSpan.FromHours(3.5));
-        var neverRanSince = await check.RunAsync(Now, default);
+        var neverFinished = await check.RunAsync(Now, default);
 
-        Assert.Equal(HealthState.Warning, atStart.State);
-        Assert.Contains("Last run 5 h ago", atStart.Figure);
-        Assert.Equal(HealthState.Failing, neverRanSince.State);
+        Assert.Equal(HealthState.Warning, whileTheRoundRuns.State);
+        Assert.Contains("Last run 5 h ago", whileTheRoundRuns.Figure);
+        Assert.Equal(HealthState.Failing, neverFinished.State);
     }
+
+    private static ReconciliationCheck ReconciliationCheckOver(TestDatabase db) => new(
+        new ReconciliationRunStore(db.Database), new JobLeaseStore(db.Database), Microsoft.Extensions.Options.Options.Create(new WebhooksOptions()));
 
     [Fact]
     public async Task Abandoned_purchase_is_listed_with_the_beneficiarys_contact_after_the_configured_hours()

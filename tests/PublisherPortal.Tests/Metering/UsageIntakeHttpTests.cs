@@ -313,6 +313,42 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_with_a_control_character_is_refused_on_its_own_line_and_its_neighbours_are_recorded()
+    {
+        var answer = await BatchAnswerOf(await PostBatchAsync(new
+        {
+            reports = new[] { Report(key: "fine-1"), Report(key: "nul\u0000key"), Report(key: "fine-2") },
+        }));
+
+        Assert.Equal(["Recorded", "Invalid", "Recorded"], answer.Results.Select(r => r.Status));
+        Assert.Contains("Control characters", answer.Results[1].Errors!["idempotencyKey"].Single());
+        Assert.Equal(2, await RecordCountAsync());
+    }
+
+    /// <summary>
+    /// Two instances can receive batches that share keys (a product retrying through another instance). Sent in opposite
+    /// orders at once, they once could deadlock on PostgreSQL, each insert waiting for the other's transaction.
+    /// </summary>
+    [Fact]
+    public async Task Batches_sharing_keys_in_opposite_orders_at_once_are_both_answered_and_record_each_key_once()
+    {
+        var reports = Enumerable.Range(0, 200).Select(i => Report(key: $"shared-{i:D3}", quantity: 1 + i)).ToArray();
+
+        var responses = await Task.WhenAll(
+            PostBatchAsync(new { reports }),
+            PostBatchAsync(new { reports = reports.Reverse().ToArray() }),
+            PostBatchAsync(new { reports = reports.Skip(100).Concat(reports.Take(100)).ToArray() }));
+
+        foreach (var response in responses)
+        {
+            var answer = await BatchAnswerOf(response);
+            Assert.Equal(200, answer.Recorded + answer.AlreadyRecorded);
+        }
+
+        Assert.Equal(200, await RecordCountAsync());
+    }
+
+    [Fact]
     public async Task A_batch_that_is_empty_too_large_or_not_json_is_a_clear_400_and_records_nothing()
     {
         var tooMany = new { reports = Enumerable.Range(0, UsageIntake.MaxBatchSize + 1).Select(i => Report(key: $"many-{i}")).ToArray() };

@@ -1,6 +1,7 @@
 using AngleSharp.Dom;
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 
 namespace PublisherPortal.Tests.Support;
 
@@ -14,8 +15,18 @@ public static class ClickExtensions
     public static Task ClickAsync<TComponent>(this IRenderedComponent<TComponent> cut, string selector, int index = 0)
         where TComponent : IComponent
     {
-        cut.WaitForElement(selector);
-        return cut.InvokeAsync(() => Pick(cut.FindAll(selector), selector, index).Click());
+        try
+        {
+            cut.WaitForElement(selector);
+        }
+        catch (Bunit.Extensions.WaitForHelpers.WaitForFailedException)
+        {
+            throw new Xunit.Sdk.XunitException($"No {selector} appeared to click. The page showed:\n{cut.Markup}");
+        }
+
+        // Awaits the handler, so an exception it throws after its first await fails the test here, not 15 s later in a
+        // wait for what never came. Not for a click that opens a dialog and waits for its answer: that never returns.
+        return cut.InvokeAsync(() => Pick(cut.FindAll(selector), selector, index).ClickAsync(new MouseEventArgs()));
     }
 
     private static IElement Pick(IReadOnlyList<IElement> found, string selector, int index) =>
