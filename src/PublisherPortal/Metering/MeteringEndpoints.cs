@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using CsvHelper;
 using Marketplace.Models;
 using PublisherPortal.Identity;
@@ -67,6 +68,17 @@ public static class MeteringEndpoints
     /// </summary>
     private static async Task<IResult> ReportUsageBatchAsync(HttpRequest request, ClaimsPrincipal caller, UsageIntake intake, CancellationToken ct)
     {
+        // A full batch is about 150 KB; far more than that is refused before it is read, not parsed and then refused.
+        if (request.ContentLength > MaxBatchBytes)
+        {
+            return TooLarge();
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBatchBytes; // a body sent without a length stops being read here
+        }
+
         var (batch, unreadable) = await ReadAsync<UsageBatch>(request, "The usage batch could not be read.", ct);
         if (unreadable is not null)
         {
@@ -92,12 +104,24 @@ public static class MeteringEndpoints
         return Results.Ok(UsageBatchAnswer.From(outcomes));
     }
 
-    /// <summary>Reads the body, or answers a 400 naming the field whose JSON could not be read.</summary>
+    /// <summary>Room for <see cref="UsageIntake.MaxBatchSize"/> reports with long keys and generous whitespace.</summary>
+    private const long MaxBatchBytes = 1024 * 1024;
+
+    private static IResult TooLarge() => Results.Problem(
+        title: "The usage batch is too large.",
+        detail: $"At most {MaxBatchBytes / 1024} KiB and {UsageIntake.MaxBatchSize} reports per batch. Nothing was recorded.",
+        statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>Reads the body, or answers a 400 naming the field whose JSON could not be read (413 past a size limit).</summary>
     private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, string title, CancellationToken ct)
     {
         try
         {
             return (await JsonSerializer.DeserializeAsync<T>(request.Body, MarketplaceJson.Options, ct), null);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (default, TooLarge());
         }
         catch (JsonException ex)
         {

@@ -359,6 +359,33 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
         Assert.Equal(0, await RecordCountAsync());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_batch_body_past_the_size_limit_is_413_and_records_nothing(bool withLength)
+    {
+        // Valid reports, padded with whitespace: only the size is wrong.
+        var reports = Enumerable.Range(0, 400).Select(i => Report(key: $"big-{i}")).ToArray();
+        var json = JsonSerializer.Serialize(new { reports }).Replace(",", "," + new string(' ', 600), StringComparison.Ordinal);
+        Assert.True(json.Length > 1024 * 1024, $"the body is only {json.Length} bytes");
+        HttpContent content = withLength
+            ? new StringContent(json, Encoding.UTF8, "application/json")
+            : new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/usage/batch") { Content = content };
+        request.Headers.Add("X-Api-Key", ApiKey);
+        if (!withLength)
+        {
+            request.Headers.TransferEncodingChunked = true;
+        }
+
+        using var response = await _http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("too large", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, await RecordCountAsync());
+    }
+
     [Fact]
     public async Task A_batch_without_the_api_key_is_401_and_records_nothing()
     {
