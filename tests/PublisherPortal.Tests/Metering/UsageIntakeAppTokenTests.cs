@@ -4,17 +4,10 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Dapper;
-using Marketplace;
 using Marketplace.Emulator;
 using Marketplace.Models;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using PublisherPortal.Data;
 using PublisherPortal.Metering;
 using PublisherPortal.Tests.Support;
@@ -35,8 +28,7 @@ public sealed class UsageIntakeAppTokenTests : IAsyncLifetime
 
     private TestDatabase _db = null!;
     private RunningEmulator _emulator = null!;
-    private WebApplication _app = null!;
-    private HttpClient _http = null!;
+    private IntakeHost _host = null!;
     private readonly Guid _business = Guid.NewGuid();
 
     private string PortalClientId => _emulator.Options.PortalClientId;
@@ -59,10 +51,8 @@ public sealed class UsageIntakeAppTokenTests : IAsyncLifetime
 
         _emulator = await EmulatorHost.StartAsync(new EmulatorOptions());
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var emulator = _emulator;
+        _host = await IntakeHost.StartAsync(_db, new Dictionary<string, string?>
         {
             ["Portal:Mode"] = "Real",
             ["AzureAd:Instance"] = _emulator.IdentityInstance.ToString(),
@@ -74,38 +64,14 @@ public sealed class UsageIntakeAppTokenTests : IAsyncLifetime
             ["Metering:AllowedClientAppIds:1"] = PortalClientId,
             // A key configured by mistake in real mode must still open nothing.
             ["Metering:ApiKeys:" + MeteringAuthentication.DemoKeyName] = MeteringAuthentication.DemoKey,
-            ["Metering:RunWorker"] = "false",
-        });
-        builder.Services.AddSingleton<TimeProvider>(_db.Time);
-        builder.Services.AddSingleton(_db.Database);
-        builder.Services.AddSingleton<SubscriptionStore>();
-        builder.Services.AddSingleton<AuditLog>();
-        // Never called here (the plans table answers), but MeteringPlans needs one.
-        builder.Services.AddMarketplaceClient(o =>
-        {
-            o.BaseUri = new Uri("https://marketplace.invalid/api/");
-            o.TenantId = "tenant";
-            o.ClientId = "client";
-            o.ClientSecret = "secret";
-        });
-        builder.AddMetering();
+        },
         // Transport only: the metadata and keys are fetched from the emulator, whose certificate is its own.
-        var emulator = _emulator;
-        builder.Services.Configure<JwtBearerOptions>(MeteringAuthentication.AppTokenScheme, o => o.BackchannelHttpHandler = emulator.CreateTrustingHandler());
-
-        _app = builder.Build();
-        _app.UseAuthentication();
-        _app.UseAuthorization();
-        _app.MapMeteringEndpoints();
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _http = new HttpClient { BaseAddress = new Uri(address) };
+        builder => builder.Services.Configure<JwtBearerOptions>(MeteringAuthentication.AppTokenScheme, o => o.BackchannelHttpHandler = emulator.CreateTrustingHandler()));
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         await _emulator.DisposeAsync();
         await _db.DisposeAsync();
     }
@@ -132,7 +98,7 @@ public sealed class UsageIntakeAppTokenTests : IAsyncLifetime
             }), Encoding.UTF8, "application/json"),
         };
         authenticate(request);
-        return _http.SendAsync(request);
+        return _host.Http.SendAsync(request);
     }
 
     private static Action<HttpRequestMessage> Bearer(string token) =>

@@ -5,14 +5,8 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
-using Marketplace;
 using Marketplace.Models;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,8 +27,7 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
     private static readonly DateTimeOffset Now = new(2026, 11, 1, 9, 0, 0, TimeSpan.Zero);
 
     private TestDatabase _db = null!;
-    private WebApplication _app = null!;
-    private HttpClient _http = null!;
+    private IntakeHost _host = null!;
     private readonly Guid _business = Guid.NewGuid();
     private readonly Guid _team = Guid.NewGuid();
 
@@ -51,44 +44,20 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
             await tx.CommitAsync();
         }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _host = await IntakeHost.StartAsync(_db, new Dictionary<string, string?>
         {
             ["Portal:Mode"] = "Demo",
-            ["Metering:RunWorker"] = "false",
             ["Metering:ApiKeys:test-product"] = ApiKey,
-        });
-        builder.Services.AddSingleton<TimeProvider>(_db.Time);
-        builder.Services.AddSingleton(_db.Database);
-        builder.Services.AddSingleton<SubscriptionStore>();
-        builder.Services.AddSingleton<AuditLog>();
-        // Never called here (the plans table answers), but MeteringPlans needs one.
-        builder.Services.AddMarketplaceClient(o =>
+        }, builder =>
         {
-            o.BaseUri = new Uri("https://marketplace.invalid/api/");
-            o.TenantId = "tenant";
-            o.ClientId = "client";
-            o.ClientSecret = "secret";
+            builder.Services.AddAuthentication(TestRoles.Name).AddScheme<AuthenticationSchemeOptions, TestRoles>(TestRoles.Name, null);
+            builder.Services.AddAuthorizationBuilder().AddPolicy(Policies.Finance, p => p.RequireRole(Roles.Finance, Roles.Admin));
         });
-        builder.Services.AddAuthentication(TestRoles.Name).AddScheme<AuthenticationSchemeOptions, TestRoles>(TestRoles.Name, null);
-        builder.Services.AddAuthorizationBuilder().AddPolicy(Policies.Finance, p => p.RequireRole(Roles.Finance, Roles.Admin));
-        builder.AddMetering();
-
-        _app = builder.Build();
-        _app.UseAuthentication();
-        _app.UseAuthorization();
-        _app.MapMeteringEndpoints();
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _http = new HttpClient { BaseAddress = new Uri(address) };
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         await _db.DisposeAsync();
     }
 
@@ -104,7 +73,7 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
         }
 
         configure?.Invoke(request);
-        return _http.SendAsync(request);
+        return _host.Http.SendAsync(request);
     }
 
     private object Report(decimal quantity = 3, string? key = "k-1", string dimension = "reports-generated", DateTimeOffset? at = null, Guid? subscription = null) => new
@@ -379,7 +348,7 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
             request.Headers.TransferEncodingChunked = true;
         }
 
-        using var response = await _http.SendAsync(request);
+        using var response = await _host.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("too large", await response.Content.ReadAsStringAsync());
@@ -411,8 +380,8 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
             });
         }
 
-        using var finance = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/finance/usage.csv") { Headers = { { "X-Test-Role", "Finance" } } });
-        using var customer = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/finance/usage.csv") { Headers = { { "X-Test-Role", "Customer" } } });
+        using var finance = await _host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/finance/usage.csv") { Headers = { { "X-Test-Role", "Finance" } } });
+        using var customer = await _host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/finance/usage.csv") { Headers = { { "X-Test-Role", "Customer" } } });
 
         Assert.Equal(HttpStatusCode.OK, finance.StatusCode);
         Assert.Equal("text/csv", finance.Content.Headers.ContentType?.MediaType);
