@@ -18,31 +18,18 @@ namespace PublisherPortal.Tests.Offers;
 /// wizard ends in "awaiting approval", an operator approves (activation) or rejects (cancellation), and two operators
 /// deciding at once do not both win.
 /// </summary>
-public sealed class ApprovalFlowTests : IAsyncLifetime
+public sealed class ApprovalFlowTests() : ApprovalOfferScenario(OffersHosting.AddOffersWithPolicies)
 {
-    private const string Offer = EmulatorCatalogue.BackupOffer;
     private static readonly System.Security.Claims.ClaimsPrincipal Olivia = ConsoleHosting.Person("olivia@publisher.example", Roles.Operator);
     private static readonly System.Security.Claims.ClaimsPrincipal Ada = ConsoleHosting.Person("ada@publisher.example", Roles.Admin, Roles.Operator);
     private static readonly CurrentUser Alice = DemoIdentities.Alice.AsUser();
-
-    private WebhookScenario _scenario = default!;
-    private WebhookTestHost _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _scenario = await WebhookScenario.StartAsync();
-        _portal = await _scenario.StartPortalAsync(services: OffersHosting.AddOffersWithPolicies);
-        await OffersHosting.SaveAsync(_scenario.Database, OffersHosting.ApprovalPolicy(Offer));
-    }
-
-    public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
     [Fact]
     public async Task Finishing_the_wizard_of_an_approval_offer_waits_for_an_operator_and_activates_nothing()
     {
         var (id, token) = await SubmitAsync();
 
-        Assert.Equal(SubscriptionStatus.PendingFulfillmentStart, _scenario.Simulator.Find(id)!.SaasSubscriptionStatus);
+        Assert.Equal(SubscriptionStatus.PendingFulfillmentStart, Scenario.Simulator.Find(id)!.SaasSubscriptionStatus);
         var approval = await Service<ActivationApprovalStore>().FindAsync(id);
         Assert.Equal((ApprovalStates.Pending, Alice.Actor), (approval!.State, approval.RequestedBy));
         Assert.Equal([EventKinds.Resolved, EventKinds.Configured, EventKinds.AwaitingApproval], await KindsAsync(id));
@@ -63,9 +50,9 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         var result = await Actions().ApproveAsync(Olivia, id);
 
         Assert.IsType<ConsoleActionResult.Done>(result);
-        Assert.Equal(SubscriptionStatus.Subscribed, _scenario.Simulator.Find(id)!.SaasSubscriptionStatus);
+        Assert.Equal(SubscriptionStatus.Subscribed, Scenario.Simulator.Find(id)!.SaasSubscriptionStatus);
         Assert.Equal([EventKinds.Resolved, EventKinds.Configured, EventKinds.AwaitingApproval, EventKinds.ApprovalGranted, EventKinds.Activated], await KindsAsync(id));
-        var activated = (await _portal.Subscriptions.HistoryAsync(id))[^1];
+        var activated = (await Portal.Subscriptions.HistoryAsync(id))[^1];
         Assert.Equal((EventSources.Operator, "olivia@publisher.example"), (activated.Source, activated.Actor));
         Assert.IsType<LandingOutcome.AlreadyActive>(await Landing().OpenAsync(token, Alice));
         Assert.Empty(await Service<ApprovalQueue>().ListAsync());
@@ -79,11 +66,11 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         var result = await Actions().RejectAsync(Olivia, id, "We cannot serve your region yet.");
 
         Assert.IsType<ConsoleActionResult.Done>(result);
-        var rejected = Assert.Single(await _portal.Subscriptions.HistoryAsync(id), e => e.Kind == EventKinds.ApprovalRejected);
+        var rejected = Assert.Single(await Portal.Subscriptions.HistoryAsync(id), e => e.Kind == EventKinds.ApprovalRejected);
         Assert.Equal(("We cannot serve your region yet.", "olivia@publisher.example"), (rejected.Detail, rejected.Actor));
-        await Eventually.HoldsAsync(() => Task.FromResult(_scenario.Simulator.Find(id)!.SaasSubscriptionStatus),
+        await Eventually.HoldsAsync(() => Task.FromResult(Scenario.Simulator.Find(id)!.SaasSubscriptionStatus),
             s => s == SubscriptionStatus.Unsubscribed, "the marketplace cancelled the subscription");
-        await Eventually.HoldsAsync(() => _portal.Subscriptions.FindAsync(id), s => s!.Status == SubscriptionStatus.Unsubscribed,
+        await Eventually.HoldsAsync(() => Portal.Subscriptions.FindAsync(id), s => s!.Status == SubscriptionStatus.Unsubscribed,
             "the operation tracker recorded the cancellation");
         Assert.Equal(EventKinds.Unsubscribed, (await KindsAsync(id))[^1]);
         var outcome = Assert.IsType<LandingOutcome.Rejected>(await Landing().OpenAsync(token, Alice));
@@ -99,7 +86,7 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
 
         Assert.IsType<ConsoleActionResult.Failed>(result);
         Assert.Equal(ApprovalStates.Pending, (await Service<ActivationApprovalStore>().FindAsync(id))!.State);
-        Assert.Equal(SubscriptionStatus.PendingFulfillmentStart, _scenario.Simulator.Find(id)!.SaasSubscriptionStatus);
+        Assert.Equal(SubscriptionStatus.PendingFulfillmentStart, Scenario.Simulator.Find(id)!.SaasSubscriptionStatus);
     }
 
     [Fact]
@@ -131,13 +118,13 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
     [Fact]
     public async Task The_server_refuses_answers_that_break_the_offer_s_rules_and_stores_valid_ones()
     {
-        var purchase = await _scenario.Simulator.PurchaseAsync(new PurchaseRequest { OfferId = Offer, PlanId = "pro", Quantity = 10 });
+        var purchase = await Scenario.Simulator.PurchaseAsync(new PurchaseRequest { OfferId = Offer, PlanId = "pro", Quantity = 10 });
         await Landing().OpenAsync(purchase.Token, Alice);
         var setup = LandingServices.ValidSetup();
         setup.Answers["retention-days"] = "3";
 
         await Assert.ThrowsAsync<System.ComponentModel.DataAnnotations.ValidationException>(() => Landing().SaveSetupAsync(purchase.SubscriptionId, setup, Alice));
-        Assert.Null((await _portal.Subscriptions.FindAsync(purchase.SubscriptionId))!.ConfiguredAt);
+        Assert.Null((await Portal.Subscriptions.FindAsync(purchase.SubscriptionId))!.ConfiguredAt);
 
         setup.Answers["retention-days"] = "30";
         setup.Answers["not-asked"] = "ignored";
@@ -145,13 +132,5 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         Assert.Equal(new Dictionary<string, string?> { ["retention-days"] = "30" }, AccountSetup.AnswersFrom(saved.AccountSettings));
     }
 
-    private Task<(Guid Id, string Token)> SubmitAsync() => OffersHosting.SubmitForApprovalAsync(_scenario, _portal.Services, Offer);
-
-    private async Task<List<string>> KindsAsync(Guid id) => [.. (await _portal.Subscriptions.HistoryAsync(id)).Select(e => e.Kind)];
-
-    private LandingService Landing() => _portal.Services.CreateScope().ServiceProvider.GetRequiredService<LandingService>();
-
-    private ApprovalActions Actions() => _portal.Services.CreateScope().ServiceProvider.GetRequiredService<ApprovalActions>();
-
-    private T Service<T>() where T : notnull => _portal.Services.GetRequiredService<T>();
+    private async Task<List<string>> KindsAsync(Guid id) => [.. (await Portal.Subscriptions.HistoryAsync(id)).Select(e => e.Kind)];
 }

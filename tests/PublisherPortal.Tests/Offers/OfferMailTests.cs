@@ -18,23 +18,10 @@ namespace PublisherPortal.Tests.Offers;
 /// Offer policies and notifications together, as the portal runs them: the approval flow, a refused change and the
 /// per-offer switches, through the real services over one database and the emulator on loopback, read from the outbox.
 /// </summary>
-public sealed class OfferMailTests : IAsyncLifetime
+public sealed class OfferMailTests() : ApprovalOfferScenario(OffersHosting.AddOffersWithPoliciesAndMail)
 {
-    private const string ApprovalOffer = EmulatorCatalogue.BackupOffer;
     private const string Alice = "alice@contoso.example";
     private static readonly System.Security.Claims.ClaimsPrincipal Olivia = ConsoleHosting.Person("olivia@publisher.example", Roles.Operator);
-
-    private WebhookScenario _scenario = default!;
-    private WebhookTestHost _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _scenario = await WebhookScenario.StartAsync();
-        _portal = await _scenario.StartPortalAsync(services: OffersHosting.AddOffersWithPoliciesAndMail);
-        await OffersHosting.SaveAsync(_scenario.Database, OffersHosting.ApprovalPolicy(ApprovalOffer));
-    }
-
-    public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
     [Fact]
     public async Task Finishing_the_wizard_of_an_approval_offer_tells_the_customer_and_the_operators_once_and_approving_tells_the_customer_twice()
@@ -64,7 +51,7 @@ public sealed class OfferMailTests : IAsyncLifetime
         var (id, _) = await SubmitAsync();
 
         Assert.IsType<ConsoleActionResult.Done>(await Actions().RejectAsync(Olivia, id, "We cannot serve your region yet."));
-        await Eventually.HoldsAsync(() => _portal.Subscriptions.FindAsync(id), s => s!.Status == SubscriptionStatus.Unsubscribed,
+        await Eventually.HoldsAsync(() => Portal.Subscriptions.FindAsync(id), s => s!.Status == SubscriptionStatus.Unsubscribed,
             "the marketplace confirmed the cancellation");
 
         var mails = await MailsAsync(id);
@@ -77,10 +64,10 @@ public sealed class OfferMailTests : IAsyncLifetime
     [Fact]
     public async Task A_change_refused_by_an_offer_rule_mails_the_operators_once_naming_the_rule()
     {
-        await OffersHosting.SaveAsync(_scenario.Database, OfferPolicy.DefaultFor(EmulatorCatalogue.InsightsOffer) with { AcceptChanges = false });
-        var id = await _portal.ActiveSubscriptionAsync(_scenario.Emulator, "team", 5);
+        await OffersHosting.SaveAsync(Scenario.Database, OfferPolicy.DefaultFor(EmulatorCatalogue.InsightsOffer) with { AcceptChanges = false });
+        var id = await Portal.ActiveSubscriptionAsync(Scenario.Emulator, "team", 5);
 
-        var operationId = await _scenario.Simulator.ChangeQuantityAsync(id, 8);
+        var operationId = await Scenario.Simulator.ChangeQuantityAsync(id, 8);
 
         await RefusedAsync(id, operationId);
         var mail = Assert.Single(await MailsAsync(id));
@@ -91,31 +78,23 @@ public sealed class OfferMailTests : IAsyncLifetime
     [Fact]
     public async Task A_switch_turned_off_for_one_offer_silences_that_offer_only()
     {
-        await OffersHosting.SaveAsync(_scenario.Database, OfferPolicy.DefaultFor(EmulatorCatalogue.InsightsOffer) with { AcceptChanges = false });
-        await OffersHosting.SaveAsync(_scenario.Database, (await new OfferPolicyStore(_scenario.Database).FindAsync(ApprovalOffer)) with { AcceptChanges = false });
+        await OffersHosting.SaveAsync(Scenario.Database, OfferPolicy.DefaultFor(EmulatorCatalogue.InsightsOffer) with { AcceptChanges = false });
+        await OffersHosting.SaveAsync(Scenario.Database, (await new OfferPolicyStore(Scenario.Database).FindAsync(Offer)) with { AcceptChanges = false });
         await Service<NotificationSettingsStore>().SetEnabledAsync(EmulatorCatalogue.InsightsOffer, NotificationCatalog.ChangeRefused, enabled: false, "ada@publisher.example");
-        var silenced = await _portal.ActiveSubscriptionAsync(_scenario.Emulator, "team", 5);
-        var told = await _portal.ActiveSubscriptionAsync(_scenario.Emulator, "pro", 5, ApprovalOffer);
+        var silenced = await Portal.ActiveSubscriptionAsync(Scenario.Emulator, "team", 5);
+        var told = await Portal.ActiveSubscriptionAsync(Scenario.Emulator, "pro", 5, Offer);
 
-        await RefusedAsync(silenced, await _scenario.Simulator.ChangeQuantityAsync(silenced, 8));
-        await RefusedAsync(told, await _scenario.Simulator.ChangeQuantityAsync(told, 8));
+        await RefusedAsync(silenced, await Scenario.Simulator.ChangeQuantityAsync(silenced, 8));
+        await RefusedAsync(told, await Scenario.Simulator.ChangeQuantityAsync(told, 8));
 
         Assert.Empty(await MailsAsync(silenced));
         Assert.Equal("ChangeRefused", Assert.Single(await MailsAsync(told)).Notification);
     }
 
-    private Task<(Guid Id, string Token)> SubmitAsync() => OffersHosting.SubmitForApprovalAsync(_scenario, _portal.Services, ApprovalOffer);
-
     /// <summary>Waits for the refusal in history: its mails were queued in the same transaction, so the outbox is final then.</summary>
     private Task RefusedAsync(Guid subscriptionId, Guid operationId) =>
-        Eventually.HoldsAsync(() => _portal.EventsForOperationAsync(subscriptionId, operationId),
+        Eventually.HoldsAsync(() => Portal.EventsForOperationAsync(subscriptionId, operationId),
             events => events.Any(e => e.Kind == EventKinds.ChangeRefused), $"change {operationId} refused");
 
     private async Task<IReadOnlyList<OutboxMail>> MailsAsync(Guid id) => await Service<MailOutbox>().ForSubscriptionAsync(id);
-
-    private LandingService Landing() => _portal.Services.CreateScope().ServiceProvider.GetRequiredService<LandingService>();
-
-    private ApprovalActions Actions() => _portal.Services.CreateScope().ServiceProvider.GetRequiredService<ApprovalActions>();
-
-    private T Service<T>() where T : notnull => _portal.Services.GetRequiredService<T>();
 }
