@@ -10,7 +10,7 @@ namespace PublisherPortal.Tests.Offers;
 
 /// <summary>
 /// Each change rule of an offer against the emulator's signed ChangePlan/ChangeQuantity webhooks over loopback: a change
-/// the rules refuse is answered Failure inside the 10-second window (contract §5), changes nothing, and the history names the rule.
+/// the rules refuse is answered Failure inside the 10-second window (docs/marketplace.md#answering-deliveries), changes nothing, and the history names the rule.
 /// </summary>
 public sealed class ChangeRuleWebhookTests
 {
