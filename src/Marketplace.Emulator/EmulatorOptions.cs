@@ -48,7 +48,8 @@ public sealed class EmulatorOptions
     /// <summary>Operations the publisher starts (change plan, seats, cancel) finish after this.</summary>
     public TimeSpan OperationDelay { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The marketplace accepts a ChangePlan/ChangeQuantity by itself when the publisher stays silent this long (docs/marketplace.md#answering-deliveries).</summary>
+    /// <summary>The marketplace accepts a ChangePlan/ChangeQuantity by itself when the publisher stays silent this
+    /// long (docs/marketplace.md#answering-deliveries).</summary>
     public TimeSpan AutoAcceptAfter { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Docs give 24 hours for the landing-page token (docs/marketplace.md#landing-token).</summary>
@@ -89,7 +90,8 @@ public sealed class FaultOptions
     }
 }
 
-/// <summary>The real service retries deliveries for hours (docs/marketplace.md#answering-deliveries); the emulator does the same in miniature.</summary>
+/// <summary>The real service retries deliveries for hours (docs/marketplace.md#answering-deliveries); the emulator
+/// does the same in miniature.</summary>
 public sealed class WebhookRetryOptions
 {
     /// <summary>Attempts in all, the first one included.</summary>

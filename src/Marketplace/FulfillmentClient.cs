@@ -8,7 +8,8 @@ using Microsoft.Extensions.Options;
 namespace Marketplace;
 
 /// <summary>
-/// The SaaS Fulfillment API v2 over HTTP (docs/marketplace.md#subscription-calls and docs/marketplace.md#operations-api): strict in what it sends, lenient in what it accepts.
+/// The SaaS Fulfillment API v2 over HTTP (docs/marketplace.md#subscription-calls and
+/// docs/marketplace.md#operations-api): strict in what it sends, lenient in what it accepts.
 /// A typed HttpClient registered by <c>AddMarketplaceClient</c>; retries are decided by the resilience pipeline from
 /// the <see cref="RetrySafety"/> each call sets here.
 /// </summary>

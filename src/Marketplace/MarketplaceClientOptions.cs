@@ -12,7 +12,8 @@ public sealed class MarketplaceClientOptions : IValidatableObject
 {
     public const string SectionName = "Marketplace";
 
-    /// <summary>The Microsoft marketplace public resource id (docs/marketplace.md#calling-the-api); the token scope is "{MarketplaceAppId}/.default".</summary>
+    /// <summary>The Microsoft marketplace public resource id (docs/marketplace.md#calling-the-api); the token scope is
+    /// "{MarketplaceAppId}/.default".</summary>
     public const string MicrosoftMarketplaceAppId = "20e940b3-4c77-4b0b-9a53-9e16a1b010a7";
 
     [Required(ErrorMessage = "Marketplace:BaseUri is required (the fulfillment API root, e.g. https://marketplaceapi.microsoft.com/api/).")]

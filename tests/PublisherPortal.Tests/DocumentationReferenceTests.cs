@@ -66,7 +66,8 @@ public sealed partial class DocumentationReferenceTests
         Assert.NotNull(Problem(Root, "docs/" + "no-such-file.md"));
     }
 
-    /// <summary>Why <paramref name="reference"/> (a path, maybe with #section, relative to <paramref name="baseFolder"/>) leads nowhere; null when it leads somewhere.</summary>
+    /// <summary>Why <paramref name="reference"/> (a path, maybe with #section, relative to <paramref
+    /// name="baseFolder"/>) leads nowhere; null when it leads somewhere.</summary>
     private static string? Problem(string baseFolder, string reference, string? currentFile = null)
     {
         var hash = reference.IndexOf('#', StringComparison.Ordinal);

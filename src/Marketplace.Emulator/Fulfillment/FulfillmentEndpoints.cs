@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Marketplace.Emulator.Fulfillment;
 
-/// <summary>The SaaS Fulfillment API v2 and its operations API (docs/marketplace.md#subscription-calls and docs/marketplace.md#operations-api), under /api/saas/subscriptions.</summary>
+/// <summary>The SaaS Fulfillment API v2 and its operations API (docs/marketplace.md#subscription-calls and
+/// docs/marketplace.md#operations-api), under /api/saas/subscriptions.</summary>
 internal static class FulfillmentEndpoints
 {
     public const string ApiVersion = "2018-08-31";

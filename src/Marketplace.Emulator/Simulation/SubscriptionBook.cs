@@ -123,7 +123,8 @@ internal sealed partial class SubscriptionBook
         }
     }
 
-    /// <summary>A change the customer makes in the marketplace: InProgress until the publisher answers, or accepted by itself (docs/marketplace.md#answering-deliveries).</summary>
+    /// <summary>A change the customer makes in the marketplace: InProgress until the publisher answers, or accepted by
+    /// itself (docs/marketplace.md#answering-deliveries).</summary>
     public (MarketplaceOperation Operation, MarketplaceSubscription Before) StartCustomerChange(Guid subscriptionId, string? planId, int? quantity)
     {
         lock (_gate)
@@ -147,7 +148,8 @@ internal sealed partial class SubscriptionBook
         }
     }
 
-    /// <summary>Renew, Suspend and Unsubscribe happen first and are told afterwards, with status Succeeded (docs/marketplace.md#webhook-actions).</summary>
+    /// <summary>Renew, Suspend and Unsubscribe happen first and are told afterwards, with status Succeeded
+    /// (docs/marketplace.md#webhook-actions).</summary>
     public (MarketplaceOperation Operation, MarketplaceSubscription After) ApplyMarketplaceAction(Guid subscriptionId, OperationAction action)
     {
         lock (_gate)
@@ -207,7 +209,8 @@ internal sealed partial class SubscriptionBook
         }
     }
 
-    /// <summary>A 4xx answer to a ChangePlan/ChangeQuantity delivery means the publisher refused it (docs/marketplace.md#answering-deliveries).</summary>
+    /// <summary>A 4xx answer to a ChangePlan/ChangeQuantity delivery means the publisher refused it
+    /// (docs/marketplace.md#answering-deliveries).</summary>
     public void RefuseByDeliveryAnswer(Guid operationId, int statusCode) =>
         FailIfInProgress(operationId, statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
             $"The publisher refused the change by answering the webhook with {statusCode}.");
@@ -411,7 +414,8 @@ internal sealed partial class SubscriptionBook
                 return ApiResult<PlanList>.Ok(new PlanList { Plans = [.. plans] });
             }
 
-            // Asked for one plan, the service adds where it comes from: the private offer for private plans (docs/marketplace.md#list-available-plans).
+            // Asked for one plan, the service adds where it comes from: the private offer for private plans
+            // (docs/marketplace.md#list-available-plans).
             return ApiResult<PlanList>.Ok(new PlanList
             {
                 Plans = [.. plans.Where(p => p.PlanId == planId).Select(p => p with
@@ -519,7 +523,8 @@ internal sealed partial class SubscriptionBook
     }
 
     /// <summary>
-    /// The publisher's answer to an operation (docs/marketplace.md#acknowledging-operations). Decisions where the contract is vague: repeating the answer
+    /// The publisher's answer to an operation (docs/marketplace.md#acknowledging-operations). Decisions where the
+    /// contract is vague: repeating the answer
     /// already applied is 200 (a retried PATCH must be harmless); an answer contradicting how the operation ended is 409;
     /// the publisher's own operations (source Partner) cannot be answered (400 — the real service has even said 500).
     /// Every PATCH is recorded with the code it got, so tests can prove the portal sent exactly one.

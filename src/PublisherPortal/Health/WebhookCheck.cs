@@ -7,7 +7,8 @@ namespace PublisherPortal.Health;
 
 /// <summary>
 /// Is the marketplace getting through to our webhook. After a tenant or app id change every delivery is refused for
-/// authentication, the marketplace retries for hours and then fails the operation (docs/marketplace.md#answering-deliveries) — nobody notices unless
+/// authentication, the marketplace retries for hours and then fails the operation
+/// (docs/marketplace.md#answering-deliveries) — nobody notices unless
 /// someone counts. Self-test deliveries are left out of every figure: they must not hide a silent marketplace.
 /// </summary>
 public sealed class WebhookCheck(PortalDatabase database, IOptions<HealthOptions> options) : IIntegrationCheck

@@ -3,7 +3,8 @@ using Marketplace;
 
 namespace PublisherPortal.Landing;
 
-/// <summary>Turns what the marketplace answered into a sentence a customer can act on (docs/marketplace.md#subscription-calls, the errors of each call).</summary>
+/// <summary>Turns what the marketplace answered into a sentence a customer can act on
+/// (docs/marketplace.md#subscription-calls, the errors of each call).</summary>
 public static class MarketplaceProblems
 {
     public const string Unavailable =

@@ -86,7 +86,8 @@ public sealed partial class WebhookInbox(
         return new InboxOutcome.Accepted(deliveryId);
     }
 
-    /// <summary>Lenient (docs/marketplace.md#webhook-payload: "never deserialize strictly"); a body that is not an operation at all is Malformed.</summary>
+    /// <summary>Lenient (docs/marketplace.md#webhook-payload: "never deserialize strictly"); a body that is not an
+    /// operation at all is Malformed.</summary>
     internal static MarketplaceOperation? TryParse(string body, out string? error)
     {
         error = null;

@@ -79,7 +79,8 @@ public sealed partial class WebhookProcessor(
         var action = operation.KnownAction;
         if (action is OperationAction.Unknown or OperationAction.Subscribe)
         {
-            // Subscribe is a notification only; actions we do not know (Transfer, …) are stored and shown, never acted on (docs/marketplace.md#operation-object and docs/marketplace.md#webhook-actions).
+            // Subscribe is a notification only; actions we do not know (Transfer, …) are stored and shown, never acted
+            // on (docs/marketplace.md#operation-object and docs/marketplace.md#webhook-actions).
             await FinishAloneAsync(delivery, ProcessingStates.Ignored, action == OperationAction.Subscribe
                 ? "Subscribe: notification only, recorded"
                 : $"action '{operation.Action}' is not one we act on; stored for operators", ct);
@@ -88,7 +89,8 @@ public sealed partial class WebhookProcessor(
 
         if (string.Equals(operation.RequestSource, "Partner", StringComparison.OrdinalIgnoreCase) || await operations.ExistsAsync(operation.Id, ct))
         {
-            // Our own operation: the tracker applies it when it succeeds, and it is never acknowledged (docs/marketplace.md#acknowledging-operations).
+            // Our own operation: the tracker applies it when it succeeds, and it is never acknowledged
+            // (docs/marketplace.md#acknowledging-operations).
             await FinishAloneAsync(delivery, ProcessingStates.Ignored, "our own operation: followed by the operation tracker", ct);
             return;
         }
@@ -282,7 +284,8 @@ public sealed partial class WebhookProcessor(
                 return (ProcessingStates.Applied, "renewed: new term recorded", false);
 
             case OperationAction.Suspend:
-                // A payment problem: the customer loses access until reinstated (docs/marketplace.md#webhook-actions and docs/marketplace.md#life-cycle).
+                // A payment problem: the customer loses access until reinstated (docs/marketplace.md#webhook-actions
+                // and docs/marketplace.md#life-cycle).
                 await ApplyOrThrowAsync(Change(operation, EventKinds.Suspended, "access removed") with
                 {
                     Status = SubscriptionStatus.Suspended,
@@ -344,7 +347,8 @@ public sealed partial class WebhookProcessor(
             Answer = decision.Accept ? AcknowledgementAnswers.Success : refusal,
             Reason = decision.Reason,
             CreatedAt = now,
-            // The marketplace accepts a change by itself 10 s after delivering it (docs/marketplace.md#answering-deliveries): a refusal after that is too late.
+            // The marketplace accepts a change by itself 10 s after delivering it
+            // (docs/marketplace.md#answering-deliveries): a refusal after that is too late.
             DueBy = delivery.ReceivedAt + WebhooksOptions.AcknowledgementDeadline,
             State = AcknowledgementStates.Pending,
             NextAttemptAt = now,

@@ -6,7 +6,8 @@ using Marketplace.Models;
 
 namespace Marketplace.Tests.Emulator;
 
-/// <summary>The subscription calls of docs/marketplace.md#subscription-calls and the life cycle of docs/marketplace.md#life-cycle, over raw HTTP.</summary>
+/// <summary>The subscription calls of docs/marketplace.md#subscription-calls and the life cycle of
+/// docs/marketplace.md#life-cycle, over raw HTTP.</summary>
 [Collection(EmulatorCollection.Name)]
 public sealed class SubscriptionApiTests(EmulatorFixture fixture)
 {

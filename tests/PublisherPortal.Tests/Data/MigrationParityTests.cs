@@ -94,7 +94,8 @@ internal static class SchemaShape
             {
                 var keys = await connection.QueryAsync<(string? Name, long Desc)>(
                     "SELECT name, \"desc\" FROM pragma_index_xinfo(@index) WHERE key = 1 ORDER BY seqno", new { index = index.Name });
-                facts.Add(Index(table, keys.Select(k => (k.Name ?? "<expression>") + (k.Desc == 1 ? " DESC" : "")), index.Unique == 1, index.Partial == 1));
+                var keyColumns = keys.Select(k => (k.Name ?? "<expression>") + (k.Desc == 1 ? " DESC" : ""));
+                facts.Add(Index(table, keyColumns, index.Unique == 1, index.Partial == 1));
             }
         }
 
@@ -132,7 +133,8 @@ internal static class SchemaShape
         }
 
         // One row per key column of every index but the primary keys; expressions have attnum 0 and no attribute.
-        var indexColumns = await connection.QueryAsync<(string Table, string Index, bool Unique, bool Partial, long Ord, string? Column, bool Desc)>("""
+        var indexColumns = await connection.QueryAsync<
+            (string Table, string Index, bool Unique, bool Partial, long Ord, string? Column, bool Desc)>("""
             SELECT t.relname, ix.relname, i.indisunique, i.indpred IS NOT NULL, k.ord, a.attname,
                    (i.indoption[k.ord - 1] & 1) = 1
             FROM pg_index i

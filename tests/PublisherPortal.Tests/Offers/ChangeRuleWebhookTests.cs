@@ -10,7 +10,8 @@ namespace PublisherPortal.Tests.Offers;
 
 /// <summary>
 /// Each change rule of an offer against the emulator's signed ChangePlan/ChangeQuantity webhooks over loopback: a change
-/// the rules refuse is answered Failure inside the 10-second window (docs/marketplace.md#answering-deliveries), changes nothing, and the history names the rule.
+/// the rules refuse is answered Failure inside the 10-second window (docs/marketplace.md#answering-deliveries),
+/// changes nothing, and the history names the rule.
 /// </summary>
 public sealed class ChangeRuleWebhookTests
 {
@@ -142,7 +143,8 @@ public sealed class ChangeRuleWebhookTests
         return refusal;
     }
 
-    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(WebhookScenario scenario, WebhookTestHost portal, Guid operationId)
+    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(
+        WebhookScenario scenario, WebhookTestHost portal, Guid operationId)
     {
         await Eventually.HoldsAsync(() => Task.FromResult(scenario.Simulator.StatusUpdatesFor(operationId)), u => u.Count > 0, $"a PATCH for {operationId}");
         await portal.DrainAsync();

@@ -208,7 +208,8 @@ public sealed class WebhookActionTests
         Assert.Null(await portal.AcknowledgementAsync(transfer));
     }
 
-    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(WebhookScenario scenario, WebhookTestHost portal, Guid operationId)
+    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(
+        WebhookScenario scenario, WebhookTestHost portal, Guid operationId)
     {
         await Eventually.HoldsAsync(() => Task.FromResult(scenario.Simulator.StatusUpdatesFor(operationId)), u => u.Count > 0, $"a PATCH for {operationId}");
         await portal.DrainAsync();

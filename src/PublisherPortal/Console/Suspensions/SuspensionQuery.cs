@@ -17,7 +17,8 @@ public sealed record SuspendedSubscription
     /// <summary>The last Suspended event of its history; the row's last update when history has none (e.g. imported suspended).</summary>
     public DateTimeOffset SuspendedSince { get; init; }
 
-    /// <summary>When the marketplace would end it if nobody pays (docs/marketplace.md#webhook-actions and docs/marketplace.md#life-cycle: 30 days).</summary>
+    /// <summary>When the marketplace would end it if nobody pays (docs/marketplace.md#webhook-actions and
+    /// docs/marketplace.md#life-cycle: 30 days).</summary>
     public DateTimeOffset EndsBy => SuspendedSince + SuspensionQuery.GracePeriod;
 }
 
