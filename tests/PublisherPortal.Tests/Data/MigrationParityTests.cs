@@ -42,9 +42,9 @@ public sealed class MigrationParityTests
         "only on PostgreSQL: index on subscriptions (id)",
 
         // 0005_console_search_indexes replaced these single-column indexes by (tenant, first_seen_at, id, status) and
-        // dropped them on SQLite only. On PostgreSQL the replacements are COLLATE "C" (for the prefix search), so a
-        // plain equality lookup by tenant may still use the old ones there: kept until the query plans say otherwise.
-        // If they go, it is a new PostgreSQL migration (DROP INDEX IF EXISTS …) — and these two lines go with it.
+        // dropped them on SQLite, where the new ones serve every lookup by tenant. On PostgreSQL the new ones are
+        // COLLATE "C" (for the console's prefix search) and an index serves only comparisons in its own collation, so
+        // My subscriptions' plain `tenant_id = @tenantId` (SubscriptionStore.ListForCustomerAsync) still needs these.
         "only on PostgreSQL: index on subscriptions (beneficiary_tenant_id)",
         "only on PostgreSQL: index on subscriptions (purchaser_tenant_id)",
     ];
