@@ -40,16 +40,6 @@ public sealed class MigrationParityTests
         // PostgreSQL compares text by the database's collation, so a prefix range over ids (the console's search by
         // part of a GUID) needs a byte-order copy of the key; SQLite compares bytes already and its primary key serves.
         "only on PostgreSQL: index on subscriptions (id)",
-
-        // A real mismatch, listed until a migration fixes it: 0005_console_search_indexes replaced these single-column
-        // indexes by (tenant, first_seen_at, id, status) and dropped them on SQLite only. On PostgreSQL no query needs
-        // them — the console's id search uses the COLLATE "C" replacements, finance uses lower(tenant), and My
-        // subscriptions ORs the tenant with unindexed object ids, so it scans either way — yet every subscription
-        // write maintains them. The fix is a new PostgreSQL migration, DROP INDEX IF EXISTS
-        // ix_subscriptions_beneficiary_tenant, ix_subscriptions_purchaser_tenant (with an empty SQLite twin); then
-        // these two lines go.
-        "only on PostgreSQL: index on subscriptions (beneficiary_tenant_id)",
-        "only on PostgreSQL: index on subscriptions (purchaser_tenant_id)",
     ];
 }
 
