@@ -38,7 +38,7 @@ public sealed class ApprovalFlowBrowserTests(PortalFixture portal, BrowserFixtur
             // Approving starts billing: the confirmation says what, and nothing is sent before it is confirmed.
             var effect = page.Locator("[data-testid=billing-effect]");
             await effect.WaitForAsync();
-            Assert.Contains("30 seats", await effect.InnerTextAsync());
+            Assert.Contains("× 10 seats", await effect.InnerTextAsync());
             Assert.Equal("PendingFulfillmentStart", await portal.MarketplaceStatusAsync(purchase.SubscriptionId));
             await page.Locator("[data-testid=confirm-change]").ClickAsync();
             var answer = page.Locator("[data-testid=action-answer]");
