@@ -78,7 +78,7 @@ public sealed class CustomerSubscriptions(
     /// <summary>The plans this subscription may move to, from the marketplace (contract §3, List available plans).</summary>
     public async Task<PlanChoices> PlansForAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
     {
-        if (await OwnedAsync(subscriptionId, user, ct) is null)
+        if (await OwnedAsync(subscriptionId, user, ct) is not { } subscription)
         {
             return new PlanChoices([], "This subscription is not one of yours.");
         }
@@ -86,7 +86,17 @@ public sealed class CustomerSubscriptions(
         try
         {
             var plans = await marketplace.ListAvailablePlansAsync(subscriptionId, Guid.NewGuid(), null, ct);
-            return new PlanChoices(plans.Where(p => !p.IsStopSell).ToList(), null);
+            // Only the moves the one decision would allow this customer (the offer's allowed moves, stop-sell, seat bounds).
+            var offered = new List<Plan>();
+            foreach (var plan in plans.Where(p => !p.IsStopSell && !string.Equals(p.PlanId, subscription.PlanId, StringComparison.OrdinalIgnoreCase)))
+            {
+                if ((await rules.DecideAsync(subscription, ProposedChange.PlanMove(ChangeSide.Customer, plan.PlanId), ct)).Allowed)
+                {
+                    offered.Add(plan);
+                }
+            }
+
+            return new PlanChoices(offered, null);
         }
         catch (Exception e) when ((e is MarketplaceException || MarketplaceProblems.IsTransient(e)) && !ct.IsCancellationRequested)
         {

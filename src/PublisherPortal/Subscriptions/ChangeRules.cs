@@ -172,7 +172,8 @@ public sealed class ChangeRules(PortalDatabase database, OfferPolicyStore polici
         var update = MarketplaceRefusal(subscription, ProposedChange.Seats(side, 1));
         var cancel = MarketplaceRefusal(subscription, ProposedChange.Cancellation(side));
         var offerClosed = !policy.AcceptChanges && side == ChangeSide.Customer;
-        var whyNot = update is not null && subscription.Status == SubscriptionStatus.Subscribed ? update.Reason[(update.Reason.IndexOf(": ", StringComparison.Ordinal) + 2)..]
+        var whyNot = update is { Explanation: { } locked } && subscription.Status == SubscriptionStatus.Subscribed
+                ? Capitalised(cancel is not null ? locked.Replace("have it changed", "have it changed or cancelled", StringComparison.Ordinal) : locked)
             : offerClosed && subscription.Status == SubscriptionStatus.Subscribed ? "This offer does not allow plan or seat changes; contact us if you need one."
             : null;
         var offerMinimum = policy.MinimumSeats == MinimumSeatsRule.Fixed ? policy.MinimumSeatsFixed : null;
@@ -364,6 +365,8 @@ public sealed class ChangeRules(PortalDatabase database, OfferPolicyStore polici
             : ChangeVerdict.Refuse(RuleOwner.Catalogue, "seat bounds",
                 $"{refusal}; {(afterMove ? $"the subscription has {seats}: change the seats first" : $"{seats} is outside plan '{plan.PlanId}' bounds ({min}..{Seats(plan.MaxQuantity)})")}.");
     }
+
+    private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     private static string Seats(int? quantity) => quantity?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
