@@ -26,10 +26,19 @@ public sealed class FlatRatePlanTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
-    [Fact]
-    public async Task A_ChangePlan_webhook_from_per_seat_Pro_to_flat_Basic_clears_the_25_seats_and_history_says_so()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_ChangePlan_webhook_from_per_seat_Pro_to_flat_Basic_clears_the_25_seats_and_history_says_so(bool catalogueLoaded)
     {
-        // The demo's "Contoso backup": no catalogue loaded here, so the marketplace's own word (no quantity) decides.
+        // The demo's "Contoso backup" (its landing page loaded the catalogue); without one, the marketplace's own word
+        // (no quantity after the move) decides.
+        if (catalogueLoaded)
+        {
+            await _portal.SeedPlanAsync(EmulatorCatalogue.BackupOffer, "pro", perSeat: true, min: 1, max: 100);
+            await _portal.SeedPlanAsync(EmulatorCatalogue.BackupOffer, "basic", perSeat: false);
+        }
+
         var id = await _portal.ActiveSubscriptionAsync(_scenario.Emulator, "pro", 25, EmulatorCatalogue.BackupOffer);
 
         var operationId = await _scenario.Simulator.ChangePlanAsync(id, "basic");
@@ -37,6 +46,8 @@ public sealed class FlatRatePlanTests : IAsyncLifetime
 
         var stored = await _portal.Subscriptions.FindAsync(id);
         Assert.Equal(("basic", (int?)null), (stored!.PlanId, stored.Quantity));
+        // The marketplace applies the move once our acknowledgement (Success) reaches it.
+        await Eventually.HoldsAsync(() => Task.FromResult(_scenario.Simulator.Find(id)!), s => s.PlanId == "basic", "the marketplace to apply the move");
         Assert.Null(_scenario.Simulator.Find(id)!.Quantity);
         var moved = Assert.Single(await _portal.EventsForOperationAsync(id, operationId));
         Assert.Equal((EventKinds.PlanChanged, 25, (int?)null), (moved.Kind, moved.FromQuantity, moved.ToQuantity));
