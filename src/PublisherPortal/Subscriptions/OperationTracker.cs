@@ -154,6 +154,9 @@ public sealed partial class OperationTracker(
             {
                 Kind = EventKinds.PlanChanged,
                 PlanId = operation.RequestedPlanId ?? remote.PlanId,
+                // The seats the marketplace kept (clamped into a per-seat plan's bounds), or none on a flat-rate plan.
+                Quantity = remote.Quantity,
+                ClearsSeats = remote.Quantity is null,
                 Detail = "plan change confirmed by the marketplace",
             },
             nameof(OperationAction.ChangeQuantity) => change with
