@@ -42,8 +42,9 @@ public sealed class MarketplaceClientOptions : IValidatableObject
     public string MarketplaceAppId { get; set; } = MicrosoftMarketplaceAppId;
 
     /// <summary>
-    /// Demo only: MSAL asks Entra's discovery endpoint about the authority host, and Entra refuses a local host
-    /// (AADSTS50049), so against the emulator discovery must be switched off (design.md, last section).
+    /// MSAL asks Entra's instance discovery endpoint about the authority host, and Entra refuses any host it does not
+    /// know (AADSTS50049). Set true (configuration: Marketplace:DisableInstanceDiscovery) for an authority that is not a
+    /// Microsoft cloud: the emulator in demo mode, or a stand-in identity provider in a test environment.
     /// </summary>
     public bool DisableInstanceDiscovery { get; set; }
 
