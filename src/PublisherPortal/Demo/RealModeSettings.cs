@@ -31,6 +31,9 @@ public static class RealModeSettings
             "a PKCS#12 file whose certificate encrypts the Data Protection keys kept in the database"),
     ];
 
+    /// <summary>Every requirement's key, or keys joined by " or " where one of several will do.</summary>
+    public static IEnumerable<string> RequiredKeys => Requirements.Select(r => r.Keys);
+
     /// <summary>The missing settings, each as "key (what it is)"; empty when real mode has all it needs.</summary>
     public static IReadOnlyList<string> Missing(IConfiguration configuration) =>
         [.. Requirements.Where(r => !r.IsSet(configuration)).Select(r => $"{r.Keys} ({r.Why})")];

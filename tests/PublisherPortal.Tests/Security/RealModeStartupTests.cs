@@ -84,6 +84,34 @@ public sealed class RealModeStartupTests
     }
 
     [Fact]
+    public void The_example_settings_file_has_every_setting_real_mode_requires()
+    {
+        var example = new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot(), "appsettings.example.json")).Build();
+
+        Assert.Empty(RealModeSettings.Missing(example));
+    }
+
+    [Fact]
+    public void The_README_names_every_setting_real_mode_requires_in_its_configuration_reference_and_deployment_variables()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        var reference = readme[readme.IndexOf("## Configuration reference", StringComparison.Ordinal)..readme.IndexOf("## Deployment", StringComparison.Ordinal)];
+        var variables = readme[readme.IndexOf("### Several instances", StringComparison.Ordinal)..];
+
+        foreach (var key in RealModeSettings.RequiredKeys.SelectMany(k => k.Split(" or ")))
+        {
+            var (section, name) = (key[..key.IndexOf(':')], key[(key.IndexOf(':') + 1)..]);
+            Assert.True(reference.Contains($"`{key}`", StringComparison.Ordinal) || reference.Contains($"`{section}:*`", StringComparison.Ordinal) && reference.Contains($"`{name}`", StringComparison.Ordinal),
+                $"{key} is not in the configuration reference");
+        }
+
+        foreach (var key in RealModeSettings.RequiredKeys.Select(k => k.Split(" or ")[0]))
+        {
+            Assert.Contains(key.Replace(":", "__", StringComparison.Ordinal), variables, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Real_mode_pages_carry_no_demo_marker_and_start_no_emulator()
     {
         await using var portal = new RealPortal();
@@ -95,6 +123,17 @@ public sealed class RealModeStartupTests
         Assert.DoesNotContain("demo-marker", await home.Content.ReadAsStringAsync());
         Assert.Null(portal.Services.GetService<Marketplace.Emulator.RunningEmulator>());
         Assert.DoesNotContain(portal.Services.GetServices<IHostedService>(), s => s.GetType().Namespace?.Contains("Demo", StringComparison.Ordinal) == true);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "PublisherPortal.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("No PublisherPortal.sln above " + AppContext.BaseDirectory);
     }
 
     private static IEnumerable<Exception> Flatten(Exception e)
