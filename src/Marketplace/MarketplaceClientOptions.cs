@@ -12,8 +12,7 @@ public sealed class MarketplaceClientOptions : IValidatableObject
 {
     public const string SectionName = "Marketplace";
 
-    /// <summary>The Microsoft marketplace public resource id (docs/marketplace.md#calling-the-api); the token scope is
-    /// "{MarketplaceAppId}/.default".</summary>
+    /// <summary>The Microsoft marketplace public resource id (docs/marketplace.md#calling-the-api); the token scope is "{MarketplaceAppId}/.default".</summary>
     public const string MicrosoftMarketplaceAppId = "20e940b3-4c77-4b0b-9a53-9e16a1b010a7";
 
     [Required(ErrorMessage = "Marketplace:BaseUri is required (the fulfillment API root, e.g. https://marketplaceapi.microsoft.com/api/).")]
@@ -43,8 +42,10 @@ public sealed class MarketplaceClientOptions : IValidatableObject
     public string MarketplaceAppId { get; set; } = MicrosoftMarketplaceAppId;
 
     /// <summary>
-    /// Demo only: MSAL asks Entra's discovery endpoint about the authority host, and Entra refuses a local host
-    /// (AADSTS50049), so against the emulator discovery must be switched off (docs/decisions/0003-emulator-https-identity.md).
+    /// MSAL asks Entra's instance discovery endpoint about the authority host, and Entra refuses any host it does not
+    /// know (AADSTS50049). Set true (configuration: Marketplace:DisableInstanceDiscovery) for an authority that is not a
+    /// Microsoft cloud: the emulator in demo mode (docs/decisions/0003-emulator-https-identity.md), or a stand-in identity
+    /// provider in a test environment.
     /// </summary>
     public bool DisableInstanceDiscovery { get; set; }
 

@@ -43,13 +43,15 @@ public static class MarketplaceServiceCollectionExtensions
             options.Configure(configure);
         }
 
-        return services.AddWebhookValidationServices(options);
+        // An operator fixes the key the message names: name the section these options were really bound from.
+        var path = (section as IConfigurationSection)?.Path is { Length: > 0 } bound ? bound : WebhookValidationOptions.SectionName;
+        return services.AddWebhookValidationServices(options, path);
     }
 
     public static IServiceCollection AddMarketplaceWebhookValidation(this IServiceCollection services, Action<WebhookValidationOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        return services.AddWebhookValidationServices(services.AddOptions<WebhookValidationOptions>().Configure(configure));
+        return services.AddWebhookValidationServices(services.AddOptions<WebhookValidationOptions>().Configure(configure), WebhookValidationOptions.SectionName);
     }
 
     private static IServiceCollection AddMarketplaceClientServices(this IServiceCollection services, OptionsBuilder<MarketplaceClientOptions> options)
@@ -86,9 +88,11 @@ public static class MarketplaceServiceCollectionExtensions
         return services;
     }
 
-    private static IServiceCollection AddWebhookValidationServices(this IServiceCollection services, OptionsBuilder<WebhookValidationOptions> options)
+    private static IServiceCollection AddWebhookValidationServices(
+        this IServiceCollection services, OptionsBuilder<WebhookValidationOptions> options, string sectionPath)
     {
-        options.ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookValidationOptions>>(new WebhookValidationOptionsValidator(sectionPath));
+        options.ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddHttpClient(MarketplaceHttpClients.WebhookMetadata)

@@ -11,12 +11,14 @@ using PublisherPortal.Landing;
 using PublisherPortal.Metering;
 using PublisherPortal.Notifications;
 using PublisherPortal.Offers;
+using PublisherPortal.Security;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddDemoMode();          // no configuration: the emulator plays the marketplace and Entra ID, in-process
+builder.AddDemoMode();          // Development or Portal:Mode=Demo: the emulator plays the marketplace and Entra ID; else real settings or no start
+builder.AddPortalSecurity();    // ProblemDetails, forwarded headers from known proxies, HSTS and Secure cookies in real mode
 builder.AddPortalData();
 builder.AddSharedDataProtection();   // keys in the database: any instance honours any instance's cookies
 builder.AddSubscriptions();
@@ -38,11 +40,7 @@ var app = builder.Build();
 
 await app.MigrateDatabaseAsync();
 
-if (!app.Environment.IsDevelopment())
-{
-    app.UseExceptionHandler("/error", createScopeForErrors: true);
-    app.UseHsts();
-}
+app.UsePortalSecurity();   // forwarded headers, error page / ProblemDetails, HSTS, CSP and the other headers
 
 app.UseStaticFiles();
 app.UsePortalAssets();
@@ -56,7 +54,8 @@ app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();
 app.MapMeteringEndpoints();
 app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapRazorComponents<App>()
+    .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'");   // the full policy: Security/SecurityHeaders.cs
 
 app.Run();
 

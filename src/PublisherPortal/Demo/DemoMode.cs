@@ -14,8 +14,12 @@ public sealed class PortalModeOptions
 {
     public const string Section = "Portal";
 
-    /// <summary>Demo (the default): the emulator plays the marketplace and Entra ID. Real: Entra ID and the marketplace from configuration.</summary>
-    public PortalMode Mode { get; set; } = PortalMode.Demo;
+    /// <summary>
+    /// Demo: the emulator plays the marketplace and Entra ID. Real: Entra ID and the marketplace from configuration.
+    /// Unset, it is Demo in the Development environment and Real everywhere else (<see cref="DemoMode.Resolve"/>), so a
+    /// deployment that forgets a setting refuses to start instead of serving the emulator on the internet.
+    /// </summary>
+    public PortalMode Mode { get; set; } = PortalMode.Real;
 
     public int EmulatorHttpsPort { get; set; } = 7443;
     public int EmulatorHttpPort { get; set; } = 7080;
@@ -48,12 +52,40 @@ public static partial class DemoMode
 {
     public const string TrustingClientName = "emulator-trusting";
 
+    /// <summary>
+    /// The mode this process runs in: <c>Portal:Mode</c> when it is set, else Demo only in the Development environment
+    /// (what <c>dotnet run</c> uses through launchSettings.json) and Real everywhere else.
+    /// </summary>
+    public static PortalMode Resolve(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var configured = configuration[$"{PortalModeOptions.Section}:{nameof(PortalModeOptions.Mode)}"];
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return environment.IsDevelopment() ? PortalMode.Demo : PortalMode.Real;
+        }
+
+        return Enum.TryParse<PortalMode>(configured, ignoreCase: true, out var mode) && Enum.IsDefined(mode)
+            ? mode
+            : throw new InvalidOperationException($"Portal:Mode is '{configured}'; it must be Real or Demo.");
+    }
+
+    /// <summary>
+    /// Decides the mode (<see cref="Resolve"/>) and writes it back to configuration, so every feature reading
+    /// <c>Portal:Mode</c> sees the same answer. Real mode checks its settings here, before anything starts; demo mode
+    /// starts the emulator and points everything at it.
+    /// </summary>
     public static IHostApplicationBuilder AddDemoMode(this IHostApplicationBuilder builder)
     {
+        var resolved = Resolve(builder.Configuration, builder.Environment);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"{PortalModeOptions.Section}:{nameof(PortalModeOptions.Mode)}"] = resolved.ToString(),
+        });
         var mode = builder.Configuration.GetSection(PortalModeOptions.Section).Get<PortalModeOptions>() ?? new PortalModeOptions();
         builder.Services.Configure<PortalModeOptions>(builder.Configuration.GetSection(PortalModeOptions.Section));
         if (mode.Mode != PortalMode.Demo)
         {
+            RealModeSettings.ThrowIfMissing(builder.Configuration);
             return builder;
         }
 

@@ -8,10 +8,12 @@ public sealed class AccountSetup
 {
     [Required(ErrorMessage = "Enter your organisation's name.")]
     [StringLength(200, ErrorMessage = "Keep the organisation name under 200 characters.")]
+    [PublisherPortal.Security.PlainText("The organisation name")]
     public string OrganisationName { get; set; } = "";
 
     [Required(ErrorMessage = "Enter the name of the person who will administer the account.")]
     [StringLength(200, ErrorMessage = "Keep the name under 200 characters.")]
+    [PublisherPortal.Security.PlainText("The administrator's name")]
     public string AdminName { get; set; } = "";
 
     [Required(ErrorMessage = "Enter the administrator's e-mail address.")]

@@ -10,6 +10,20 @@ public static class MarketplaceProblems
     public const string Unavailable =
         "The Microsoft marketplace is not answering right now. Nothing you entered is lost: try again in a minute.";
 
+    /// <summary>
+    /// No answer came back at all — DNS, refused connection, a TLS handshake the certificate failed, a reset, a
+    /// timeout — anywhere in the chain of causes: how the sign-in's metadata download fails too (wrapped by
+    /// Microsoft.IdentityModel), so the error page shows the not-answering page for it (Errors/ErrorPage.razor).
+    /// </summary>
+    public static bool IsUnreachable(Exception? e) => e switch
+    {
+        null => false,
+        HttpRequestException or System.Security.Authentication.AuthenticationException or System.Net.Sockets.SocketException
+            or IOException or TimeoutException => true,
+        AggregateException a => a.InnerExceptions.Any(IsUnreachable),
+        _ => IsUnreachable(e.InnerException),
+    };
+
     /// <summary>Answers that say "try again later" rather than "this will never work".</summary>
     public static bool IsTransient(Exception e) => e switch
     {

@@ -34,6 +34,12 @@ public static class MeteringEndpoints
 
     private static async Task<IResult> ReportUsageAsync(HttpRequest request, ClaimsPrincipal caller, UsageIntake intake, CancellationToken ct)
     {
+        // One report is a few hundred bytes; the batch's limit applies too, or Kestrel's 30 MB default would be read and parsed.
+        if (LimitBody(request) is { } tooLarge)
+        {
+            return tooLarge;
+        }
+
         var (report, unreadable) = await ReadAsync<UsageReport>(request, "The usage report could not be read.", ct);
         if (unreadable is not null)
         {
@@ -69,14 +75,9 @@ public static class MeteringEndpoints
     private static async Task<IResult> ReportUsageBatchAsync(HttpRequest request, ClaimsPrincipal caller, UsageIntake intake, CancellationToken ct)
     {
         // A full batch is about 150 KB; far more than that is refused before it is read, not parsed and then refused.
-        if (request.ContentLength > MaxBatchBytes)
+        if (LimitBody(request) is { } tooLarge)
         {
-            return TooLarge();
-        }
-
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBatchBytes; // a body sent without a length stops being read here
+            return tooLarge;
         }
 
         var (batch, unreadable) = await ReadAsync<UsageBatch>(request, "The usage batch could not be read.", ct);
@@ -108,9 +109,25 @@ public static class MeteringEndpoints
     private const long MaxBatchBytes = 1024 * 1024;
 
     private static IResult TooLarge() => Results.Problem(
-        title: "The usage batch is too large.",
-        detail: $"At most {MaxBatchBytes / 1024} KiB and {UsageIntake.MaxBatchSize} reports per batch. Nothing was recorded.",
+        title: "The usage report is too large.",
+        detail: $"At most {MaxBatchBytes / 1024} KiB per request ({UsageIntake.MaxBatchSize} reports per batch). Nothing was recorded.",
         statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>A 413 for a body announced too large; otherwise caps reading, so a body sent without a length stops at the limit.</summary>
+    private static IResult? LimitBody(HttpRequest request)
+    {
+        if (request.ContentLength > MaxBatchBytes)
+        {
+            return TooLarge();
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBatchBytes;
+        }
+
+        return null;
+    }
 
     /// <summary>Reads the body, or answers a 400 naming the field whose JSON could not be read (413 past a size limit).</summary>
     private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, string title, CancellationToken ct)

@@ -68,6 +68,11 @@ public sealed record CustomField
             return Required ? $"{Label} is required." : null;
         }
 
+        if (!PublisherPortal.Security.PlainText.IsPlain(value))
+        {
+            return PublisherPortal.Security.PlainText.Refusal(Label);
+        }
+
         switch (Type)
         {
             case CustomFieldType.Number:

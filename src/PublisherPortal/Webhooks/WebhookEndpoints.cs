@@ -54,7 +54,10 @@ public static class WebhookEndpoints
             // 4xx would refuse a genuine ChangePlan/ChangeQuantity (docs/marketplace.md#answering-deliveries).
             InboxOutcome.Unauthorized { RetryLater: true } => Results.StatusCode(StatusCodes.Status503ServiceUnavailable),
             InboxOutcome.Unauthorized => Results.Unauthorized(),
-            InboxOutcome.Malformed => Results.BadRequest(new { result = "Malformed" }),
+            // Error answers are ProblemDetails like every API error; the empty ones (401, 413, 503) get theirs from
+            // UseStatusCodePages (Security/SecurityExtensions.cs).
+            InboxOutcome.Malformed => Results.Problem(
+                title: "Malformed", detail: "The body is not a marketplace webhook notification.", statusCode: StatusCodes.Status400BadRequest),
             _ => Results.StatusCode(StatusCodes.Status500InternalServerError),
         };
     }

@@ -237,6 +237,7 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
                 ["Webhooks:AudienceClientId"] = client,
                 ["Webhooks:MarketplaceAppId"] = "20e940b3-4c77-4b0b-9a53-9e16a1b010a7",
                 ["Metering:AllowedClientAppIds:0"] = "7e5a0000-0000-4000-8000-00000000abcd",   // real mode requires the apps allowed to report usage
+                ["DataProtection:CertificatePath"] = PublisherPortal.Tests.Support.RealModeTestSettings.CertificatePath,   // and keys encrypted at rest
             })
             {
                 builder.UseSetting(key, value);

@@ -175,4 +175,23 @@ public sealed class LandingServiceTests(EmulatorFixture fixture) : IClassFixture
 
         Assert.True(outcome is LandingOutcome.Ended or LandingOutcome.InvalidToken, $"got {outcome}");
     }
+
+    [Fact]
+    public async Task A_failed_TLS_handshake_with_the_marketplace_is_the_not_answering_page_not_an_error()
+    {
+        // The emulator's certificate, not trusted: every handshake fails, as against a marketplace behind a private CA
+        // that this machine does not trust (README, "Trusting a private CA").
+        var purchase = await BuyAsync();
+        var services = new ServiceCollection();
+        services.AddLandingUnderTest(_db, Emulator);
+        services.Configure<Marketplace.MarketplaceClientOptions>(o => o.PinnedServerCertificate = null);
+        await using var untrusting = services.BuildServiceProvider();
+        await using var scope = untrusting.CreateAsyncScope();
+
+        var outcome = await scope.ServiceProvider.GetRequiredService<LandingService>().OpenAsync(purchase.Token, DemoIdentities.Alice.AsUser());
+
+        var unavailable = Assert.IsType<LandingOutcome.Unavailable>(outcome);
+        Assert.Equal(MarketplaceProblems.Unavailable, unavailable.Explanation);
+        Assert.Null(await Store.FindAsync(purchase.SubscriptionId));
+    }
 }

@@ -355,6 +355,32 @@ public sealed class UsageIntakeHttpTests : IAsyncLifetime
         Assert.Equal(0, await RecordCountAsync());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_single_report_past_the_batch_size_limit_is_413_and_records_nothing(bool withLength)
+    {
+        // One valid report padded with whitespace past 1 MiB: before the limit it was read (up to Kestrel's 30 MB) and recorded.
+        var json = JsonSerializer.Serialize(Report(key: "padded")).Replace(",", "," + new string(' ', 300_000), StringComparison.Ordinal);
+        Assert.True(json.Length > 1024 * 1024, $"the body is only {json.Length} bytes");
+        HttpContent content = withLength
+            ? new StringContent(json, Encoding.UTF8, "application/json")
+            : new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/usage") { Content = content };
+        request.Headers.Add("X-Api-Key", ApiKey);
+        if (!withLength)
+        {
+            request.Headers.TransferEncodingChunked = true;
+        }
+
+        using var response = await _host.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, await RecordCountAsync());
+    }
+
     [Fact]
     public async Task A_batch_without_the_api_key_is_401_and_records_nothing()
     {

@@ -90,6 +90,19 @@ public sealed class ApprovalFlowTests() : ApprovalOfferScenario(OffersHosting.Ad
     }
 
     [Fact]
+    public async Task A_reason_with_a_text_direction_override_is_refused_saying_so_and_nothing_is_rejected()
+    {
+        var (id, _) = await SubmitAsync();
+
+        // Shown to the customer and kept in the audit: it must read as it is stored.
+        var result = await Actions().RejectAsync(Olivia, id, "Approved\u202E.devorppa toN");
+
+        var failed = Assert.IsType<ConsoleActionResult.Failed>(result);
+        Assert.Contains("invisible control or text-direction character", failed.Message);
+        Assert.Equal(ApprovalStates.Pending, (await Service<ActivationApprovalStore>().FindAsync(id))!.State);
+    }
+
+    [Fact]
     public async Task Of_two_operators_deciding_at_once_one_wins_and_the_other_is_told_who()
     {
         var (id, _) = await SubmitAsync();

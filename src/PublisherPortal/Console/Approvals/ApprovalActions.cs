@@ -48,6 +48,11 @@ public sealed partial class ApprovalActions(
                 return new ConsoleActionResult.Failed($"Give the customer a reason (1 to {MaxReasonLength} characters); nothing was rejected.");
             }
 
+            if (!PublisherPortal.Security.PlainText.IsPlain(trimmed))
+            {
+                return new ConsoleActionResult.Failed(PublisherPortal.Security.PlainText.Refusal("The reason") + " Nothing was rejected.");
+            }
+
             if (await DecideAsync(subscriptionId, ApprovalStates.Rejected, trimmed, actor, ct) is { } lost)
             {
                 return lost;
