@@ -95,6 +95,10 @@ public sealed partial class LandingService(
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>The people the welcome mail went to, as the outbox holds it (empty when none was sent).</summary>
+    public Task<IReadOnlyList<string>> WelcomeRecipientsAsync(Guid subscriptionId, CancellationToken ct = default) =>
+        landing.WelcomeRecipientsAsync(subscriptionId, ct);
+
     public Task MoveToStepAsync(Guid subscriptionId, WizardStep step, CancellationToken ct = default) =>
         landing.MoveToStepAsync(subscriptionId, step, ct);
 

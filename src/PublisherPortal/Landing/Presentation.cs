@@ -68,4 +68,16 @@ public static class Presentation
 
     public static string Seats(int? quantity, bool perSeat) =>
         perSeat && quantity is { } q ? (q == 1 ? "1 seat" : $"{q} seats") : "Flat rate (no seat count)";
+
+    /// <summary>"a", "a and b", "a, b and c": people, in a sentence.</summary>
+    public static string List(IReadOnlyList<string> items) => items.Count switch
+    {
+        0 => "",
+        1 => items[0],
+        _ => $"{string.Join(", ", items.Take(items.Count - 1))} and {items[^1]}",
+    };
+
+    /// <summary>"1 subscription", "3 subscriptions": a count with its noun in the right number.</summary>
+    public static string Count(int n, string singular, string? plural = null) =>
+        n == 1 ? $"1 {singular}" : $"{n.ToString(CultureInfo.InvariantCulture)} {plural ?? singular + "s"}";
 }

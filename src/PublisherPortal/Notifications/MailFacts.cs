@@ -15,12 +15,33 @@ public sealed record MailSubscription
     public string? BeneficiaryEmail { get; init; }
     public string? PurchaserEmail { get; init; }
 
+    /// <summary>The administrator the customer named in the wizard: who the product's account belongs to.</summary>
+    public string? AccountAdminEmail { get; init; }
+
     /// <summary>The customer's side of a mail: the beneficiary, and the purchaser when someone else bought it (CSP, purchasing).</summary>
     public IReadOnlyList<string> CustomerRecipients() =>
         [.. new[] { BeneficiaryEmail, PurchaserEmail }
             .Where(a => !string.IsNullOrWhiteSpace(a))
             .Select(a => a!.Trim())
             .Distinct(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>
+    /// Who the welcome mail goes to: the administrator the customer entered in the wizard (the success page promises
+    /// exactly that), and the beneficiary too when the offer's settings ask for it. A subscription activated without
+    /// the wizard's answers (an older record) falls back to the customer's side.
+    /// </summary>
+    public IReadOnlyList<string> WelcomeRecipients(bool copyBeneficiary)
+    {
+        if (string.IsNullOrWhiteSpace(AccountAdminEmail))
+        {
+            return CustomerRecipients();
+        }
+
+        return [.. new[] { AccountAdminEmail, copyBeneficiary ? BeneficiaryEmail : null }
+            .Where(a => !string.IsNullOrWhiteSpace(a))
+            .Select(a => a!.Trim())
+            .Distinct(StringComparer.OrdinalIgnoreCase)];
+    }
 
     /// <summary>What the preview shows when no real subscription is picked: a reseller purchase, so both addresses appear.</summary>
     public static MailSubscription Sample { get; } = new()
@@ -33,6 +54,7 @@ public sealed record MailSubscription
         Status = "Subscribed",
         BeneficiaryEmail = "bob@fabrikam.example",
         PurchaserEmail = "carla@csp-reseller.example",
+        AccountAdminEmail = "it@fabrikam.example",
     };
 }
 
@@ -56,8 +78,12 @@ public static class MailFacts
             ["Reason"] = reason ?? cause?.Detail ?? "",
             ["EventTime"] = (cause?.OccurredAt ?? at).UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             ["PortalUrl"] = portal.ToString(),
+            ["SignInUrl"] = SignInUrl(portal).ToString(),
             ["SubscriptionUrl"] = new Uri(portal, audience == Audience.Customer ? "my/subscriptions" : $"console/subscriptions/{subscription.Id}").ToString(),
         };
+
+    /// <summary>Our sign-in endpoint (Identity/IdentityExtensions), coming back to the customer's subscriptions.</summary>
+    public static Uri SignInUrl(Uri portal) => new(portal, "account/signin?returnUrl=%2Fmy%2Fsubscriptions");
 
     private static string Number(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
 }

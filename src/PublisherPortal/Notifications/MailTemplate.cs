@@ -26,6 +26,7 @@ public static partial class MailTemplate
         new("Reason", "why: the rejection reason, the refusing rule, the acknowledgement error"),
         new("EventTime", "when it happened (UTC)"),
         new("PortalUrl", "the portal's address"),
+        new("SignInUrl", "the link that signs the reader in and opens their subscriptions"),
         new("SubscriptionUrl", "customers: their subscriptions page; operators: the console page of the subscription"),
     ];
 

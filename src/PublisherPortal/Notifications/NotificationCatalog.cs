@@ -34,6 +34,9 @@ public sealed record Notification(string Name, string EventKind, Audience Audien
     public string? AlreadyToldBy { get; init; }
 }
 
+/// <summary>A per-offer switch that widens who one notification goes to; stored with the notification switches.</summary>
+public sealed record RecipientOption(string Name, string Label, Notification Notification, bool OnByDefault);
+
 public static class NotificationCatalog
 {
     /// <summary>Not a history event: an acknowledgement to the marketplace that ended Failed (Webhooks/AcknowledgementSender).</summary>
@@ -52,9 +55,23 @@ public static class NotificationCatalog
         Console: {SubscriptionUrl}
         """;
 
-    public static readonly Notification ActivationDone = Customer("ActivationDone", EventKinds.Activated, "Activation done",
+    /// <summary>
+    /// The welcome mail. It goes to the administrator entered in the wizard (and the beneficiary when the offer's
+    /// <see cref="WelcomeCopiesBeneficiary"/> switch is on) and always carries the sign-in link: the wizard's success page
+    /// promises both.
+    /// </summary>
+    public static readonly Notification ActivationDone = Customer("ActivationDone", EventKinds.Activated, "Activation done (welcome)",
         "{SubscriptionName} is active",
-        "Your subscription {SubscriptionName} ({OfferId}, plan {PlanId}, {Quantity} seats) is active. You can start using it now.");
+        "Welcome! Your subscription {SubscriptionName} ({OfferId}, plan {PlanId}, {Quantity} seats) is active. You can start using it now.\n\nSign in: {SignInUrl}");
+
+    /// <summary>
+    /// A per-offer switch (off unless an Admin turns it on): the welcome mail also goes to the marketplace's beneficiary,
+    /// for offers where the person who bought is not the one who administers the account but should hear of it.
+    /// </summary>
+    public static readonly RecipientOption WelcomeCopiesBeneficiary = new(
+        "ActivationDone.Beneficiary", "Welcome mail also to the beneficiary", ActivationDone, OnByDefault: false);
+
+    public static IReadOnlyList<RecipientOption> RecipientOptions { get; } = [WelcomeCopiesBeneficiary];
 
     public static readonly Notification AwaitingApproval = Customer("AwaitingApproval", EventKinds.AwaitingApproval, "Awaiting approval",
         "We are reviewing {SubscriptionName}",

@@ -62,9 +62,11 @@ public sealed partial class NotificationPlanner(
         Notification notification, MailSubscription subscription, SubscriptionEvent? cause, string? reason, string dedupeKey,
         DbConnection connection, DbTransaction? tx, CancellationToken ct)
     {
-        var recipients = notification.Audience == Audience.Customer
-            ? subscription.CustomerRecipients()
-            : [.. options.Value.OperatorAddresses.Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a.Trim())];
+        var recipients = notification.Audience == Audience.Operators
+            ? [.. options.Value.OperatorAddresses.Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a.Trim())]
+            : notification == NotificationCatalog.ActivationDone
+                ? subscription.WelcomeRecipients(await settings.IsOnAsync(subscription.OfferId, NotificationCatalog.WelcomeCopiesBeneficiary, connection, tx, ct))
+                : subscription.CustomerRecipients();
         if (recipients.Count == 0)
         {
             Log.NoRecipients(logger, notification.Name, subscription.Id);
@@ -92,6 +94,13 @@ public sealed partial class NotificationPlanner(
         var now = time.GetUtcNow();
         var wording = await settings.WordingAsync(notification, connection, tx, ct);
         var facts = MailFacts.Of(subscription, cause, reason, notification.Audience, portal.Base, now);
+        var body = MailTemplate.Render(wording.Body, facts);
+        if (notification == NotificationCatalog.ActivationDone && !body.Contains(facts["SignInUrl"]!, StringComparison.Ordinal))
+        {
+            // An Admin's wording may drop the placeholder; the success page promised the link, so it is added under the text.
+            body += $"\n\nSign in: {facts["SignInUrl"]}";
+        }
+
         var queued = await outbox.EnqueueAsync(new OutboxMail
         {
             DedupeKey = dedupeKey,
@@ -102,7 +111,7 @@ public sealed partial class NotificationPlanner(
             SourceEventId = cause?.Id,
             Recipients = string.Join(',', recipients),
             Subject = MailTemplate.Render(wording.Subject, facts),
-            Body = MailTemplate.Render(wording.Body, facts),
+            Body = body,
             MessageId = NewMessageId(),
             State = MailStates.Pending,
             NextAttemptAt = now,
@@ -130,7 +139,7 @@ public sealed partial class NotificationPlanner(
 
     private static Task<MailSubscription?> FindAsync(Guid id, DbConnection connection, DbTransaction? tx, CancellationToken ct) =>
         connection.QuerySingleOrDefaultAsync<MailSubscription>(new CommandDefinition("""
-            SELECT id, name, offer_id, plan_id, quantity, status, beneficiary_email, purchaser_email
+            SELECT id, name, offer_id, plan_id, quantity, status, beneficiary_email, purchaser_email, account_admin_email
             FROM subscriptions WHERE id = @id
             """, new { id }, tx, cancellationToken: ct));
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using PublisherPortal.Data;
 using PublisherPortal.Landing;
+using PublisherPortal.Notifications;
 using PublisherPortal.Tests.Support;
 
 namespace PublisherPortal.Tests.Landing;
@@ -121,6 +122,27 @@ public sealed class LandingPageTests : PortalTestContext, IClassFixture<Emulator
         Assert.Contains("is active", Await(page, "[data-testid=activated]").TextContent);
         var kinds = (await Services.GetRequiredService<SubscriptionStore>().HistoryAsync(purchase.SubscriptionId)).Select(e => e.Kind);
         Assert.Equal([EventKinds.Resolved, EventKinds.Configured, EventKinds.Activated], kinds);
+    }
+
+    [Fact]
+    public async Task The_success_page_names_exactly_who_the_welcome_mail_went_to()
+    {
+        // The mail planner follows the history as in the portal, so the page reads the outbox row the activation wrote.
+        Services.AddNotificationServices(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        var purchase = await Emulator.Simulator.PurchaseAsync(new PurchaseRequest());
+        var page = Open(purchase.Token);
+        await page.ClickAsync("[data-testid=review-continue]");
+        Await(page, "input[data-testid=admin-email]").Input("it-admin@contoso.example");
+
+        await page.ClickAsync("[data-testid=setup-continue]");
+        await page.ClickAsync("[data-testid=plan-continue]");
+        await page.ClickAsync("[data-testid=activate]");
+
+        var told = Await(page, "[data-testid=welcome-recipients]").TextContent;
+        Assert.Contains("welcome message with the sign-in link to it-admin@contoso.example.", told);
+        Assert.DoesNotContain("alice@contoso.example", told);
+        var queued = await Services.GetRequiredService<PublisherPortal.Notifications.MailOutbox>().ForSubscriptionAsync(purchase.SubscriptionId);
+        Assert.Equal(["it-admin@contoso.example"], queued.Single(m => m.Notification == "ActivationDone").RecipientList);
     }
 
     [Fact]
