@@ -23,7 +23,8 @@ public sealed partial class LandingService(
     AuditLog audit,
     TimeProvider time,
     IOptions<LandingOptions> options,
-    ILogger<LandingService> logger)
+    ILogger<LandingService> logger,
+    OfferNames offerNames)
 {
     private LandingOptions Settings => options.Value;
 
@@ -419,6 +420,7 @@ public sealed partial class LandingService(
             TenantMismatchConfirmed = mismatch && await landing.HasEventAsync(record.Id, EventKinds.TenantMismatchConfirmed, ct),
             Policy = await policies.FindAsync(record.OfferId, ct),
             Approval = await approvals.FindAsync(record.Id, ct),
+            OfferName = await offerNames.NameOfAsync(record.OfferId, ct),
         };
     }
 

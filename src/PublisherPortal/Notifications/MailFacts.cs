@@ -15,6 +15,12 @@ public sealed record MailSubscription
     public string? BeneficiaryEmail { get; init; }
     public string? PurchaserEmail { get; init; }
 
+    /// <summary>The offer's display name (Offers/OfferNames), null while an Admin has not named it.</summary>
+    public string? OfferName { get; init; }
+
+    /// <summary>Display names of the offer's plans, by plan id, for "plan Team" rather than "plan team".</summary>
+    public IReadOnlyDictionary<string, string> PlanNames { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The administrator the customer named in the wizard: who the product's account belongs to.</summary>
     public string? AccountAdminEmail { get; init; }
 
@@ -68,6 +74,11 @@ public static class MailFacts
             ["SubscriptionName"] = subscription.Name,
             ["SubscriptionId"] = subscription.Id.ToString(),
             ["OfferId"] = subscription.OfferId,
+            ["OfferName"] = subscription.OfferName ?? subscription.OfferId,
+            ["PlanName"] = PlanName(subscription, cause?.ToPlan ?? subscription.PlanId),
+            ["PreviousPlanName"] = PlanName(subscription, cause?.FromPlan ?? subscription.PlanId),
+            ["Seats"] = Seats(cause?.ToQuantity ?? subscription.Quantity),
+            ["PreviousSeats"] = Seats(cause?.FromQuantity ?? subscription.Quantity),
             ["PlanId"] = cause?.ToPlan ?? subscription.PlanId,
             ["PreviousPlanId"] = cause?.FromPlan ?? subscription.PlanId,
             ["Quantity"] = Number(cause?.ToQuantity ?? subscription.Quantity),
@@ -84,6 +95,16 @@ public static class MailFacts
 
     /// <summary>Our sign-in endpoint (Identity/IdentityExtensions), coming back to the customer's subscriptions.</summary>
     public static Uri SignInUrl(Uri portal) => new(portal, "account/signin?returnUrl=%2Fmy%2Fsubscriptions");
+
+    private static string PlanName(MailSubscription subscription, string planId) => subscription.PlanNames.GetValueOrDefault(planId) ?? planId;
+
+    /// <summary>"1 seat", "5 seats", or "flat rate" for a plan without a seat count (never "1 seats" or " seats").</summary>
+    private static string Seats(int? value) => value switch
+    {
+        null => "flat rate",
+        1 => "1 seat",
+        { } n => $"{n.ToString(CultureInfo.InvariantCulture)} seats",
+    };
 
     private static string Number(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
 }

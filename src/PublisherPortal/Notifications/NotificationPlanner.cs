@@ -137,11 +137,24 @@ public sealed partial class NotificationPlanner(
         return $"{Guid.NewGuid():N}@{domain}";
     }
 
-    private static Task<MailSubscription?> FindAsync(Guid id, DbConnection connection, DbTransaction? tx, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<MailSubscription>(new CommandDefinition("""
-            SELECT id, name, offer_id, plan_id, quantity, status, beneficiary_email, purchaser_email, account_admin_email
-            FROM subscriptions WHERE id = @id
+    private static async Task<MailSubscription?> FindAsync(Guid id, DbConnection connection, DbTransaction? tx, CancellationToken ct)
+    {
+        var found = await connection.QuerySingleOrDefaultAsync<MailSubscription>(new CommandDefinition("""
+            SELECT s.id, s.name, s.offer_id, s.plan_id, s.quantity, s.status, s.beneficiary_email, s.purchaser_email,
+                   s.account_admin_email, n.display_name AS offer_name
+            FROM subscriptions s LEFT JOIN offer_display_names n ON n.offer_id = s.offer_id
+            WHERE s.id = @id
             """, new { id }, tx, cancellationToken: ct));
+        if (found is null)
+        {
+            return null;
+        }
+
+        // Customers read plans by name; the catalogue has them once the plan list was fetched (else the id shows).
+        var plans = await connection.QueryAsync<(string PlanId, string DisplayName)>(new CommandDefinition(
+            "SELECT plan_id, display_name FROM plans WHERE offer_id = @offerId", new { offerId = found.OfferId }, tx, cancellationToken: ct));
+        return found with { PlanNames = plans.ToDictionary(p => p.PlanId, p => p.DisplayName, StringComparer.OrdinalIgnoreCase) };
+    }
 
     private static partial class Log
     {
