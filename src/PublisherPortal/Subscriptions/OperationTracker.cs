@@ -154,6 +154,9 @@ public sealed partial class OperationTracker(
             {
                 Kind = EventKinds.PlanChanged,
                 PlanId = operation.RequestedPlanId ?? remote.PlanId,
+                // A move onto a per-seat plan bills the seats the marketplace chose for it (from a flat plan: the plan's
+                // minimum); the succeeded operation names them. A flat plan's null is left to the flat-rate rule.
+                Quantity = remote.Quantity,
                 Detail = "plan change confirmed by the marketplace",
             },
             nameof(OperationAction.ChangeQuantity) => change with
