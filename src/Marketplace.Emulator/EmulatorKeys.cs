@@ -7,7 +7,7 @@ namespace Marketplace.Emulator;
 
 /// <summary>
 /// The two secrets the emulator owns: the TLS certificate (MSAL refuses http authorities, so identity must be https —
-/// design.md, last section) and the RSA key that signs every token. Both are kept in DataDirectory so a restarted demo
+/// docs/decisions/0003-emulator-https-identity.md) and the RSA key that signs every token. Both are kept in DataDirectory so a restarted demo
 /// is still trusted by a portal that pinned the certificate and still validates tokens it cached.
 /// </summary>
 internal static class EmulatorKeys

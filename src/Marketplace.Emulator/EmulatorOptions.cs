@@ -11,7 +11,7 @@ public sealed class EmulatorOptions
 {
     public string PublisherId { get; set; } = "contoso-publisher";
 
-    /// <summary>The publisher's Entra tenant: webhook tokens are issued for it (contract §5).</summary>
+    /// <summary>The publisher's Entra tenant: webhook tokens are issued for it (docs/marketplace.md#webhook-authentication).</summary>
     public string PublisherTenantId { get; set; } = DemoIdentities.PublisherTenantId;
 
     /// <summary>The publisher's app registration: it calls the API and is the audience of webhook tokens.</summary>
@@ -19,7 +19,7 @@ public sealed class EmulatorOptions
 
     public string PortalClientSecret { get; set; } = "demo-secret-not-for-production";
 
-    /// <summary>The marketplace resource (contract §1): audience of API tokens, appid/azp of webhook tokens.</summary>
+    /// <summary>The marketplace resource (docs/marketplace.md#calling-the-api): audience of API tokens, appid/azp of webhook tokens.</summary>
     public string MarketplaceAppId { get; set; } = "20e940b3-4c77-4b0b-9a53-9e16a1b010a7";
 
     /// <summary>Where Microsoft's side delivers webhooks (the portal's /api/webhook). Read at each delivery, so it may be set after start.</summary>
@@ -48,15 +48,16 @@ public sealed class EmulatorOptions
     /// <summary>Operations the publisher starts (change plan, seats, cancel) finish after this.</summary>
     public TimeSpan OperationDelay { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The marketplace accepts a ChangePlan/ChangeQuantity by itself when the publisher stays silent this long (contract §5).</summary>
+    /// <summary>The marketplace accepts a ChangePlan/ChangeQuantity by itself when the publisher stays silent this
+    /// long (docs/marketplace.md#answering-deliveries).</summary>
     public TimeSpan AutoAcceptAfter { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Docs give 24 hours for the landing-page token (contract §3).</summary>
+    /// <summary>Docs give 24 hours for the landing-page token (docs/marketplace.md#landing-token).</summary>
     public TimeSpan PurchaseTokenLifetime { get; set; } = TimeSpan.FromHours(24);
 
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Subscriptions per List page; the real service uses 100 (contract §3).</summary>
+    /// <summary>Subscriptions per List page; the real service uses 100 (docs/marketplace.md#list-subscriptions).</summary>
     public int PageSize { get; set; } = 100;
 
     public FaultOptions Faults { get; set; } = new();
@@ -89,7 +90,8 @@ public sealed class FaultOptions
     }
 }
 
-/// <summary>The real service retries deliveries for hours (contract §5); the emulator does the same in miniature.</summary>
+/// <summary>The real service retries deliveries for hours (docs/marketplace.md#answering-deliveries); the emulator
+/// does the same in miniature.</summary>
 public sealed class WebhookRetryOptions
 {
     /// <summary>Attempts in all, the first one included.</summary>

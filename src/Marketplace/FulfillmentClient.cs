@@ -8,7 +8,8 @@ using Microsoft.Extensions.Options;
 namespace Marketplace;
 
 /// <summary>
-/// The SaaS Fulfillment API v2 over HTTP (contract §3, §4): strict in what it sends, lenient in what it accepts.
+/// The SaaS Fulfillment API v2 over HTTP (docs/marketplace.md#subscription-calls and
+/// docs/marketplace.md#operations-api): strict in what it sends, lenient in what it accepts.
 /// A typed HttpClient registered by <c>AddMarketplaceClient</c>; retries are decided by the resilience pipeline from
 /// the <see cref="RetrySafety"/> each call sets here.
 /// </summary>
@@ -57,7 +58,7 @@ public sealed class FulfillmentClient(
         {
             var answer = await _sender.SendAsync(HttpMethod.Get, page, JsonBody.None, RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
 
-            // "An empty body means none" (contract §3).
+            // "An empty body means none" (docs/marketplace.md#list-subscriptions).
             var current = answer.ReadOptional<SubscriptionPage>() ?? new SubscriptionPage();
             foreach (var subscription in current.Subscriptions)
             {
@@ -90,7 +91,7 @@ public sealed class FulfillmentClient(
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(planId);
 
-        // One change per PATCH: the docs disagree on plan and quantity together, so we never send both (contract §3).
+        // One change per PATCH: the docs disagree on plan and quantity together, so we never send both (docs/marketplace.md#where-the-docs-disagree).
         return StartOperationAsync(
             HttpMethod.Patch, subscriptionId, JsonBody.Of(new PlanChange(planId)), correlationId, ct);
     }
@@ -156,7 +157,7 @@ public sealed class FulfillmentClient(
             return null;
         }
 
-        // Followed as given (contract §3), but only on the API's own host: the bearer token must never travel elsewhere.
+        // Followed as given (docs/marketplace.md#list-subscriptions), but only on the API's own host: the bearer token must never travel elsewhere.
         var next = new Uri(BaseUri, nextLink.Trim());
         if (!string.Equals(next.GetLeftPart(UriPartial.Authority), BaseUri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
         {
@@ -174,7 +175,7 @@ public sealed class FulfillmentClient(
             : null;
 
         // The id is taken from the Operation-Location path (…/operations/{opId}); an Operation-Id header is not
-        // documented and used only when the location gives none (contract §3).
+        // documented and used only when the location gives none (docs/marketplace.md#polling-operations).
         var operationId = OperationIdFrom(location)
             ?? (Guid.TryParse(MarketplaceAnswer.FirstHeader(answer.Headers, OperationIdHeader), out var fromHeader) ? fromHeader : (Guid?)null);
 

@@ -3,7 +3,7 @@ using Marketplace.Models;
 namespace Marketplace;
 
 /// <summary>
-/// Every call of the SaaS Fulfillment API v2 and its operations API (contract §3, §4).
+/// Every call of the SaaS Fulfillment API v2 and its operations API (docs/marketplace.md#subscription-calls and docs/marketplace.md#operations-api).
 /// Each call takes the caller's correlation id so the calls of one flow can be tied together in logs.
 /// Failures raise <see cref="MarketplaceException"/>.
 /// </summary>

@@ -2,7 +2,7 @@ using Marketplace.Models;
 
 namespace Marketplace;
 
-/// <summary>The marketplace metering service API (contract §7), used to bill usage beyond a plan's flat price.</summary>
+/// <summary>The marketplace metering service API (docs/marketplace.md#metering), used to bill usage beyond a plan's flat price.</summary>
 public interface IMeteringClient
 {
     /// <summary>

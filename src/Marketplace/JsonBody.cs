@@ -14,7 +14,7 @@ internal sealed class JsonBody
     /// <summary>No content at all (GET, DELETE).</summary>
     public static JsonBody None { get; } = new(null);
 
-    /// <summary>A POST without a body still says it speaks JSON (contract §1 lists content-type on every call).</summary>
+    /// <summary>A POST without a body still says it speaks JSON (docs/marketplace.md#calling-the-api lists content-type on every call).</summary>
     public static JsonBody Empty { get; } = new([]);
 
     public static JsonBody Of<T>(T value) => new(JsonSerializer.SerializeToUtf8Bytes(value, MarketplaceJson.Options));

@@ -12,7 +12,8 @@ public sealed class MarketplaceClientOptions : IValidatableObject
 {
     public const string SectionName = "Marketplace";
 
-    /// <summary>The Microsoft marketplace public resource id (contract §1); the token scope is "{MarketplaceAppId}/.default".</summary>
+    /// <summary>The Microsoft marketplace public resource id (docs/marketplace.md#calling-the-api); the token scope is
+    /// "{MarketplaceAppId}/.default".</summary>
     public const string MicrosoftMarketplaceAppId = "20e940b3-4c77-4b0b-9a53-9e16a1b010a7";
 
     [Required(ErrorMessage = "Marketplace:BaseUri is required (the fulfillment API root, e.g. https://marketplaceapi.microsoft.com/api/).")]
@@ -43,7 +44,7 @@ public sealed class MarketplaceClientOptions : IValidatableObject
 
     /// <summary>
     /// Demo only: MSAL asks Entra's discovery endpoint about the authority host, and Entra refuses a local host
-    /// (AADSTS50049), so against the emulator discovery must be switched off (design.md, last section).
+    /// (AADSTS50049), so against the emulator discovery must be switched off (docs/decisions/0003-emulator-https-identity.md).
     /// </summary>
     public bool DisableInstanceDiscovery { get; set; }
 
@@ -83,7 +84,7 @@ public sealed class MarketplaceClientOptions : IValidatableObject
             yield return new ValidationResult("Marketplace:BaseUri must be an absolute URL.", [nameof(BaseUri)]);
         }
 
-        // MSAL refuses any authority that is not https, whatever else is set (design.md): say so at start-up.
+        // MSAL refuses any authority that is not https, whatever else is set (docs/decisions/0003-emulator-https-identity.md): say so at start-up.
         if (Instance is { IsAbsoluteUri: true } && Instance.Scheme != Uri.UriSchemeHttps)
         {
             yield return new ValidationResult("Marketplace:Instance must be an https URL: MSAL refuses other schemes.", [nameof(Instance)]);

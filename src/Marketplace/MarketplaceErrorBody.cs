@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Marketplace;
 
 /// <summary>
-/// Reads an error body in any of the shapes the marketplace is known to send (contract §1): the OpenAPI
+/// Reads an error body in any of the shapes the marketplace is known to send (docs/marketplace.md#error-bodies): the OpenAPI
 /// <c>{"error":{"code","message"}}</c>, the flat <c>{"code","message","target","details"}</c>, the api-version
 /// <c>{"Error":{"Code","Message"}}</c>, or nothing at all. Property names are matched without regard to case because
 /// the shapes differ exactly there. Anything else is kept raw for support.

@@ -17,10 +17,11 @@ public sealed class MarketplaceException(
     public string ErrorMessage { get; } = errorMessage;
     public string RequestId { get; } = requestId;
 
-    /// <summary>The body as received when none of the known error shapes fitted (contract §1).</summary>
+    /// <summary>The body as received when none of the known error shapes fitted (docs/marketplace.md#error-bodies).</summary>
     public string? RawBody { get; } = rawBody;
 
-    /// <summary>The marketplace refuses a change while another operation is in flight: 409, or 400 "…pending operation…" (contract §3).</summary>
+    /// <summary>The marketplace refuses a change while another operation is in flight: 409, or 400 "…pending
+    /// operation…" (docs/marketplace.md#pending-operations).</summary>
     public bool IsPendingOperation =>
         StatusCode == HttpStatusCode.Conflict
         || (StatusCode == HttpStatusCode.BadRequest

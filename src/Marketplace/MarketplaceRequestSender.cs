@@ -9,7 +9,7 @@ using Polly.Timeout;
 namespace Marketplace;
 
 /// <summary>
-/// What the fulfillment and metering clients send alike (contract §1): request and correlation ids, the bearer token,
+/// What the fulfillment and metering clients send alike (docs/marketplace.md#calling-the-api): request and correlation ids, the bearer token,
 /// the retry safety the resilience pipeline reads, and one <see cref="MarketplaceException"/> for every refusal or
 /// missing answer. Each client owns one, over its own typed HttpClient and logger.
 /// </summary>

@@ -9,13 +9,13 @@ using Microsoft.Extensions.Options;
 namespace Marketplace;
 
 /// <summary>
-/// The metering service API over HTTP (contract §7), with the fulfillment client's headers, token, error parsing and
+/// The metering service API over HTTP (docs/marketplace.md#metering), with the fulfillment client's headers, token, error parsing and
 /// resilience pipeline (registered by <c>AddMarketplaceClient</c> on its own named HttpClient).
 /// </summary>
 /// <remarks>
 /// Retry safety, decided here: a usage POST that failed with a 5xx or timed out may or may not have been recorded, so in
 /// general it would be unsafe to repeat. It is safe for usage because the marketplace keeps at most one event per
-/// resource, dimension and hour and answers a second one with 409 carrying the event it accepted (contract §7). A retry
+/// resource, dimension and hour and answers a second one with 409 carrying the event it accepted (docs/marketplace.md#metering). A retry
 /// sends the very same bytes, so it is either accepted (the first attempt never landed) or answered "Duplicate" with the
 /// first attempt's event — both reach the caller as a result, never as a second charge. Both usage calls are therefore
 /// marked <see cref="RetrySafety.Idempotent"/>. What the dedup does not protect is a *different* quantity for an hour
@@ -59,7 +59,7 @@ public sealed class MeteringClient(
         ArgumentNullException.ThrowIfNull(usage);
         if (usage.Count is 0 or > BatchUsageEventRequest.MaxEvents)
         {
-            // The marketplace refuses more than 25 with a 400 for the whole batch (contract §7): say so before sending.
+            // The marketplace refuses more than 25 with a 400 for the whole batch (docs/marketplace.md#metering): say so before sending.
             throw new ArgumentException(
                 $"A usage batch holds 1 to {BatchUsageEventRequest.MaxEvents} events; {usage.Count} given.", nameof(usage));
         }

@@ -52,7 +52,7 @@ public sealed class LandingFlowTests(PortalFixture portal, BrowserFixture browse
     {
         var purchase = await portal.PurchaseAsync();
 
-        // The emulator's control API cannot expire a token over HTTP; a tampered token gets the same 400 (contract §3).
+        // The emulator's control API cannot expire a token over HTTP; a tampered token gets the same 400 (docs/marketplace.md#landing-token).
         await page.GotoAsync(new Uri(portal.BaseUrl, $"landing?token={Uri.EscapeDataString(purchase.Token + "x")}").ToString());
         await portal.SignInAsAsync(page, "alice");
 

@@ -6,7 +6,7 @@ namespace Marketplace.Emulator.Fulfillment;
 
 /// <summary>
 /// What every fulfillment call goes through before its handler, in the order the real service seems to apply it:
-/// request ids echoed (contract §1), injected faults and latency, the bearer token (403, not 401), then api-version.
+/// request ids echoed (docs/marketplace.md#calling-the-api), injected faults and latency, the bearer token (403, not 401), then api-version.
 /// Identity endpoints never pass here, so faults never break sign-in.
 /// </summary>
 internal sealed partial class ApiGate(RequestDelegate next, EmulatorTokens tokens, FaultOptions faults, TimeProvider time, ILogger<ApiGate> log)
@@ -49,7 +49,7 @@ internal sealed partial class ApiGate(RequestDelegate next, EmulatorTokens token
         var bearer = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
         if (bearer is null || !await tokens.IsValidApiTokenAsync(bearer))
         {
-            // The marketplace answers a missing, invalid or expired token with 403, not 401 (contract §1).
+            // The marketplace answers a missing, invalid or expired token with 403, not 401 (docs/marketplace.md#calling-the-api).
             await FulfillmentEndpoints.Error(ApiRefusal.Forbidden("The bearer token is missing, invalid or expired.")).ExecuteAsync(context);
             return;
         }
@@ -57,7 +57,7 @@ internal sealed partial class ApiGate(RequestDelegate next, EmulatorTokens token
         var version = request.Query["api-version"].FirstOrDefault();
         if (string.IsNullOrEmpty(version) || !KnownApiVersions.Contains(version))
         {
-            // This call family answers in its own shape: {"Error":{"Code","Message"}} (contract §1).
+            // This call family answers in its own shape: {"Error":{"Code","Message"}} (docs/marketplace.md#error-bodies).
             var (code, message) = string.IsNullOrEmpty(version)
                 ? ("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
                 : ("InvalidApiVersionParameter", $"The api-version '{version}' is invalid. The supported versions are '{FulfillmentEndpoints.ApiVersion}'.");

@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Marketplace.Emulator.Fulfillment;
 
-/// <summary>The SaaS Fulfillment API v2 and its operations API (contract §3, §4), under /api/saas/subscriptions.</summary>
+/// <summary>The SaaS Fulfillment API v2 and its operations API (docs/marketplace.md#subscription-calls and
+/// docs/marketplace.md#operations-api), under /api/saas/subscriptions.</summary>
 internal static class FulfillmentEndpoints
 {
     public const string ApiVersion = "2018-08-31";
@@ -84,7 +85,7 @@ internal static class FulfillmentEndpoints
         [property: System.Text.Json.Serialization.JsonPropertyName("planId")] string? PlanId,
         [property: System.Text.Json.Serialization.JsonPropertyName("quantity")] int? Quantity);
 
-    /// <summary>202 with the absolute Operation-Location the client polls (contract §3).</summary>
+    /// <summary>202 with the absolute Operation-Location the client polls (docs/marketplace.md#polling-operations).</summary>
     private static IResult Accepted(HttpRequest request, MarketplaceOperation operation)
     {
         var location = $"{BaseOf(request)}api/saas/subscriptions/{operation.SubscriptionId}/operations/{operation.Id}?api-version={ApiVersion}";
@@ -101,7 +102,7 @@ internal static class FulfillmentEndpoints
     private static IResult Answer<T>(ApiResult<T> result, Func<T, IResult> onSuccess) =>
         result.Refusal is { } refusal ? Error(refusal) : onSuccess(result.Value!);
 
-    /// <summary>The error shape of the OpenAPI file: {"error":{"code","message"}} (contract §1).</summary>
+    /// <summary>The error shape of the OpenAPI file: {"error":{"code","message"}} (docs/marketplace.md#error-bodies).</summary>
     internal static IResult Error(ApiRefusal refusal) =>
         Results.Json(new { error = new { code = refusal.Code, message = refusal.Message } }, statusCode: refusal.StatusCode);
 

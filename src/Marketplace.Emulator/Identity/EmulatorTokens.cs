@@ -61,7 +61,8 @@ internal sealed class EmulatorTokens(RsaSecurityKey signingKey, EmulatorOptions 
         return Create(V2Issuer(person.TenantId), clientId, lifetime, claims);
     }
 
-    /// <summary>The bearer token Microsoft's side puts on webhook deliveries (contract §5), with optional overrides for negative tests.</summary>
+    /// <summary>The bearer token Microsoft's side puts on webhook deliveries
+    /// (docs/marketplace.md#webhook-authentication), with optional overrides for negative tests.</summary>
     public string CreateWebhookToken(WebhookTokenOverrides? overrides = null)
     {
         var tenant = overrides?.TenantId ?? options.PublisherTenantId;

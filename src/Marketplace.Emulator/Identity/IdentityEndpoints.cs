@@ -14,7 +14,7 @@ namespace Marketplace.Emulator.Identity;
 /// The slice of Entra ID the portal needs: OpenID metadata (v1 and v2), JWKS, the token endpoint (client credentials,
 /// authorization code, refresh token), a demo sign-in page, sign-out, and MSAL's instance discovery answered locally.
 /// Served on both endpoints; the metadata sends browsers to the http endpoint (no certificate warning) and back-channel
-/// callers to https (MSAL refuses http authorities — design.md).
+/// callers to https (MSAL refuses http authorities — docs/decisions/0003-emulator-https-identity.md).
 /// </summary>
 internal static class IdentityEndpoints
 {
@@ -77,7 +77,7 @@ internal static class IdentityEndpoints
         }
 
         // MSAL asks Entra whether an authority host is known; answering for ourselves keeps demo mode offline and
-        // avoids Entra's "AADSTS50049 unknown or invalid instance" for a loopback host (design.md).
+        // avoids Entra's "AADSTS50049 unknown or invalid instance" for a loopback host (docs/decisions/0003-emulator-https-identity.md).
         IResult InstanceDiscovery(string tenant, HttpRequest request)
         {
             var host = addresses.HttpsBase.Authority;

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Marketplace.Emulator.Metering;
 
 /// <summary>
-/// The metering service API (contract §7) under /api: single event, batch, retrieval. The <see cref="ApiGate"/> in front
+/// The metering service API (docs/marketplace.md#metering) under /api: single event, batch, retrieval. The <see cref="ApiGate"/> in front
 /// of /api gives them the fulfillment API's bearer check, api-version gate, request ids and injected faults.
 /// </summary>
 internal static class MeteringEndpoints
@@ -28,7 +28,7 @@ internal static class MeteringEndpoints
             return result.Status switch
             {
                 UsageEventStatus.Accepted => Json(result, StatusCodes.Status200OK),
-                // The 409 body is the error itself, carrying the event accepted earlier (contract §7).
+                // The 409 body is the error itself, carrying the event accepted earlier (docs/marketplace.md#metering).
                 UsageEventStatus.Duplicate => Json(result.Error!, StatusCodes.Status409Conflict),
                 UsageEventStatus.ResourceNotAuthorized => Json(result.Error!, StatusCodes.Status403Forbidden),
                 _ => Json(result.Error!, StatusCodes.Status400BadRequest),

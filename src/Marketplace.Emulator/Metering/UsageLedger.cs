@@ -8,7 +8,7 @@ namespace Marketplace.Emulator;
 public sealed record UsageSubmission(UsageEvent Event, UsageEventStatus Answer, DateTimeOffset ReceivedAt, bool InBatch);
 
 /// <summary>
-/// The metering side of the marketplace (contract §7): the accepted usage, one event per resource, dimension and hour,
+/// The metering side of the marketplace (docs/marketplace.md#metering): the accepted usage, one event per resource, dimension and hour,
 /// and every event received. Subscriptions and plans come from the <see cref="SubscriptionBook"/> and the catalogue, so a
 /// dimension exists exactly when the subscription's plan lists it in <c>meteringDimensions</c>.
 /// </summary>
@@ -16,7 +16,7 @@ internal sealed partial class UsageLedger
 {
     private const string SnapshotFileName = "emulator-usage.json";
 
-    /// <summary>Usage may be reported for the last 24 hours only (contract §7).</summary>
+    /// <summary>Usage may be reported for the last 24 hours only (docs/marketplace.md#metering).</summary>
     public static readonly TimeSpan ReportingWindow = TimeSpan.FromHours(24);
 
     /// <summary>A product's clock runs a little ahead now and then; further in the future is refused.</summary>

@@ -6,7 +6,7 @@ namespace Marketplace.Emulator;
 /// <summary>
 /// Microsoft's and the customer's side of the marketplace: purchases, changes made in the marketplace, renewals,
 /// suspensions and cancellations, each told to the publisher by a signed webhook delivered in the background with
-/// retries (contract §5). Tests and the portal's demo mode drive it; so do the /emulator control endpoints.
+/// retries (docs/marketplace.md#answering-deliveries). Tests and the portal's demo mode drive it; so do the /emulator control endpoints.
 /// </summary>
 public sealed class MarketplaceSimulator
 {

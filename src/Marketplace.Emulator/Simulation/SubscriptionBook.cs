@@ -8,7 +8,7 @@ namespace Marketplace.Emulator;
 
 /// <summary>
 /// The marketplace's memory and its rules: subscriptions, operations, landing-page tokens, and the life cycle of
-/// contract §6 (PendingFulfillmentStart → Subscribed ⇄ Suspended → Unsubscribed). Both the fulfillment API (the
+/// docs/marketplace.md#life-cycle (PendingFulfillmentStart → Subscribed ⇄ Suspended → Unsubscribed). Both the fulfillment API (the
 /// publisher's side) and the simulator (Microsoft's and the customer's side) go through here, under one lock, so the two
 /// sides never see a half-made change. Every change is snapshotted to DataDirectory when one is set.
 /// </summary>
@@ -75,7 +75,7 @@ internal sealed partial class SubscriptionBook
             Beneficiary = ToParty(request.Beneficiary),
             Purchaser = ToParty(purchaser),
             Quantity = quantity,
-            // The term is present before activation too (contract §2); it becomes meaningful at activation.
+            // The term is present before activation too (docs/marketplace.md#subscription-object); it becomes meaningful at activation.
             Term = new SubscriptionTerm { TermUnit = request.TermUnit, StartDate = now, EndDate = AddTerm(now, request.TermUnit) },
             AutoRenew = request.AutoRenew,
             IsTest = request.IsTest,
@@ -123,7 +123,8 @@ internal sealed partial class SubscriptionBook
         }
     }
 
-    /// <summary>A change the customer makes in the marketplace: InProgress until the publisher answers, or accepted by itself (contract §5).</summary>
+    /// <summary>A change the customer makes in the marketplace: InProgress until the publisher answers, or accepted by
+    /// itself (docs/marketplace.md#answering-deliveries).</summary>
     public (MarketplaceOperation Operation, MarketplaceSubscription Before) StartCustomerChange(Guid subscriptionId, string? planId, int? quantity)
     {
         lock (_gate)
@@ -147,7 +148,8 @@ internal sealed partial class SubscriptionBook
         }
     }
 
-    /// <summary>Renew, Suspend and Unsubscribe happen first and are told afterwards, with status Succeeded (contract §5).</summary>
+    /// <summary>Renew, Suspend and Unsubscribe happen first and are told afterwards, with status Succeeded
+    /// (docs/marketplace.md#webhook-actions).</summary>
     public (MarketplaceOperation Operation, MarketplaceSubscription After) ApplyMarketplaceAction(Guid subscriptionId, OperationAction action)
     {
         lock (_gate)
@@ -207,12 +209,13 @@ internal sealed partial class SubscriptionBook
         }
     }
 
-    /// <summary>A 4xx answer to a ChangePlan/ChangeQuantity delivery means the publisher refused it (contract §5).</summary>
+    /// <summary>A 4xx answer to a ChangePlan/ChangeQuantity delivery means the publisher refused it
+    /// (docs/marketplace.md#answering-deliveries).</summary>
     public void RefuseByDeliveryAnswer(Guid operationId, int statusCode) =>
         FailIfInProgress(operationId, statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
             $"The publisher refused the change by answering the webhook with {statusCode}.");
 
-    /// <summary>After the last retry the operation fails on Microsoft's side (contract §5).</summary>
+    /// <summary>After the last retry the operation fails on Microsoft's side (docs/marketplace.md#answering-deliveries).</summary>
     public void GiveUpDelivery(Guid operationId) =>
         FailIfInProgress(operationId, null, "The webhook could not be delivered.");
 
@@ -411,7 +414,8 @@ internal sealed partial class SubscriptionBook
                 return ApiResult<PlanList>.Ok(new PlanList { Plans = [.. plans] });
             }
 
-            // Asked for one plan, the service adds where it comes from: the private offer for private plans (contract §3).
+            // Asked for one plan, the service adds where it comes from: the private offer for private plans
+            // (docs/marketplace.md#list-available-plans).
             return ApiResult<PlanList>.Ok(new PlanList
             {
                 Plans = [.. plans.Where(p => p.PlanId == planId).Select(p => p with
@@ -434,7 +438,7 @@ internal sealed partial class SubscriptionBook
 
             if (HasPendingOperation(subscriptionId))
             {
-                // Microsoft's sample emulator answers a PATCH during a pending operation with this 400 (contract §3).
+                // Microsoft's sample emulator answers a PATCH during a pending operation with this 400 (docs/marketplace.md#pending-operations).
                 return ApiRefusal.BadRequest($"Subscription {subscriptionId} is locked due to pending operations.");
             }
 
@@ -519,7 +523,8 @@ internal sealed partial class SubscriptionBook
     }
 
     /// <summary>
-    /// The publisher's answer to an operation (contract §4). Decisions where the contract is vague: repeating the answer
+    /// The publisher's answer to an operation (docs/marketplace.md#acknowledging-operations). Decisions where the
+    /// contract is vague: repeating the answer
     /// already applied is 200 (a retried PATCH must be harmless); an answer contradicting how the operation ended is 409;
     /// the publisher's own operations (source Partner) cannot be answered (400 — the real service has even said 500).
     /// Every PATCH is recorded with the code it got, so tests can prove the portal sent exactly one.
@@ -679,7 +684,7 @@ internal sealed partial class SubscriptionBook
 
         if (operation.KnownAction == OperationAction.ChangePlan && subscription.PlanId == operation.PlanId)
         {
-            // Conflict = the new plan equals the current one (contract §3).
+            // Conflict = the new plan equals the current one (docs/marketplace.md#polling-operations).
             entry.Operation = operation with { Status = OperationStatus.Conflict };
             return;
         }

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Marketplace.Emulator;
 
 /// <summary>
-/// Delivers webhooks the way Microsoft's side does (contract §5): POST with a signed bearer token, retried with backoff
+/// Delivers webhooks the way Microsoft's side does (docs/marketplace.md#webhooks): POST with a signed bearer token, retried with backoff
 /// when the publisher does not accept, every attempt recorded. For ChangePlan/ChangeQuantity a 4xx answer is the
 /// publisher's refusal, not a failure to retry.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Marketplace.Models;
 
 /// <summary>
 /// Reads enum values padded with spaces (" Subscribed ") and maps anything unknown to the enum's zero value,
-/// because the marketplace's samples show both (contract §2). Writes the exact name.
+/// because the marketplace's samples show both (docs/marketplace.md#subscription-object). Writes the exact name.
 /// </summary>
 public sealed class LenientEnumConverter<TEnum> : JsonConverter<TEnum> where TEnum : struct, Enum
 {
@@ -31,7 +31,7 @@ public sealed class LenientEnumConverter<TEnum> : JsonConverter<TEnum> where TEn
         writer.WriteStringValue(value.ToString());
 }
 
-/// <summary>Seats arrive as a number, a string ("20"), an empty string or null (contract §2): accept them all.</summary>
+/// <summary>Seats arrive as a number, a string ("20"), an empty string or null (docs/marketplace.md#subscription-object): accept them all.</summary>
 public sealed class LenientNullableIntConverter : JsonConverter<int?>
 {
     public override bool HandleNull => true;

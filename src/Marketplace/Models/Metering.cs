@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Marketplace.Models;
 
 /// <summary>
-/// One usage event of the metering service API (contract §7): how much of a dimension a subscription used in the hour
+/// One usage event of the metering service API (docs/marketplace.md#metering): how much of a dimension a subscription used in the hour
 /// that starts at <see cref="EffectiveStartTime"/>. The marketplace keeps at most one per resource, dimension and hour.
 /// </summary>
 public sealed record UsageEvent
@@ -22,7 +22,7 @@ public sealed record UsageEvent
     [JsonPropertyName("planId")] public string PlanId { get; init; } = "";
 }
 
-/// <summary>What the marketplace says about one usage event (contract §7, batch statuses).</summary>
+/// <summary>What the marketplace says about one usage event (docs/marketplace.md#metering, batch statuses).</summary>
 [JsonConverter(typeof(LenientEnumConverter<UsageEventStatus>))]
 public enum UsageEventStatus
 {
@@ -88,7 +88,7 @@ public sealed record UsageEventAdditionalInfo
     [JsonPropertyName("acceptedMessage")] public UsageEventResult? AcceptedMessage { get; init; }
 }
 
-/// <summary>Body of the batch call: up to <see cref="MaxEvents"/> events (contract §7).</summary>
+/// <summary>Body of the batch call: up to <see cref="MaxEvents"/> events (docs/marketplace.md#metering).</summary>
 public sealed record BatchUsageEventRequest
 {
     public const int MaxEvents = 25;

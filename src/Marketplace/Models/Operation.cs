@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Marketplace.Models;
 
-/// <summary>An operation (contract §4), and the body of a webhook delivery (§5) which adds the subscription.</summary>
+/// <summary>An operation (docs/marketplace.md#operations-api), and the body of a webhook delivery
+/// (docs/marketplace.md#webhook-payload) which adds the subscription.</summary>
 public sealed record MarketplaceOperation
 {
     [JsonPropertyName("id")] public Guid Id { get; init; }

@@ -7,7 +7,7 @@ public sealed record PlanList
     [JsonPropertyName("plans")] public IReadOnlyList<Plan> Plans { get; init; } = [];
 }
 
-/// <summary>A plan of the offer's catalogue (contract §3, "Plan object").</summary>
+/// <summary>A plan of the offer's catalogue (docs/marketplace.md#plan-object).</summary>
 public sealed record Plan
 {
     [JsonPropertyName("planId")] public string PlanId { get; init; } = "";

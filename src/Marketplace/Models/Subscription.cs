@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Marketplace.Models;
 
-/// <summary>The SaaS subscription object as the marketplace returns it (contract §2).</summary>
+/// <summary>The SaaS subscription object as the marketplace returns it (docs/marketplace.md#subscription-object).</summary>
 public sealed record MarketplaceSubscription
 {
     [JsonPropertyName("id")] public Guid Id { get; init; }
@@ -17,7 +17,7 @@ public sealed record MarketplaceSubscription
     [JsonPropertyName("beneficiary")] public Party? Beneficiary { get; init; }
     [JsonPropertyName("purchaser")] public Party? Purchaser { get; init; }
 
-    /// <summary>Seats, per-seat plans only. The wire may carry a number, a string or nothing (contract §2).</summary>
+    /// <summary>Seats, per-seat plans only. The wire may carry a number, a string or nothing (docs/marketplace.md#subscription-object).</summary>
     [JsonPropertyName("quantity"), JsonConverter(typeof(LenientNullableIntConverter))]
     public int? Quantity { get; init; }
 
@@ -58,7 +58,7 @@ public sealed record SubscriptionTerm
     [JsonPropertyName("chargeDuration")] public string? ChargeDuration { get; init; }
 }
 
-/// <summary>Subscription life cycle (contract §6). Unknown covers any value we do not know yet.</summary>
+/// <summary>Subscription life cycle (docs/marketplace.md#life-cycle). Unknown covers any value we do not know yet.</summary>
 [JsonConverter(typeof(LenientEnumConverter<SubscriptionStatus>))]
 public enum SubscriptionStatus
 {
@@ -70,7 +70,7 @@ public enum SubscriptionStatus
     Unsubscribed,
 }
 
-/// <summary>Answer of Resolve (contract §3).</summary>
+/// <summary>Answer of Resolve (docs/marketplace.md#resolve).</summary>
 public sealed record ResolvedPurchase
 {
     [JsonPropertyName("id")] public Guid Id { get; init; }

@@ -2,7 +2,7 @@ using System.Security.Claims;
 
 namespace Marketplace.Webhooks;
 
-/// <summary>Why a webhook token was refused. Each value is one check of contract §5.</summary>
+/// <summary>Why a webhook token was refused. Each value is one check of docs/marketplace.md#webhook-authentication.</summary>
 public enum WebhookTokenFailure
 {
     None = 0,
@@ -18,7 +18,7 @@ public enum WebhookTokenFailure
 
     /// <summary>
     /// The tenant's signing keys could not be fetched: nothing is known about the token. The endpoint must answer
-    /// 5xx so the marketplace delivers again — a 4xx would refuse a genuine ChangePlan/ChangeQuantity (contract §5).
+    /// 5xx so the marketplace delivers again — a 4xx would refuse a genuine ChangePlan/ChangeQuantity (docs/marketplace.md#answering-deliveries).
     /// </summary>
     KeysUnavailable,
 }

@@ -9,7 +9,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Marketplace.Webhooks;
 
 /// <summary>
-/// Checks the <c>Authorization: Bearer</c> JWT of a webhook delivery as contract §5 asks: signed by a key of the
+/// Checks the <c>Authorization: Bearer</c> JWT of a webhook delivery as docs/marketplace.md#webhook-authentication asks: signed by a key of the
 /// publisher tenant's OpenID metadata, issued by that tenant (v2 or v1 issuer), for the publisher's app, carrying the
 /// marketplace's app id in <c>appid</c> or <c>azp</c>, and within its lifetime. A bad token is an answer, not an
 /// exception: the webhook endpoint turns it into a 401 and a loud log line.

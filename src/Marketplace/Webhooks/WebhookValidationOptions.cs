@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace Marketplace.Webhooks;
 
 /// <summary>
-/// What a genuine webhook token must show (contract §5). Bound from <see cref="SectionName"/>.
+/// What a genuine webhook token must show (docs/marketplace.md#webhook-authentication). Bound from <see cref="SectionName"/>.
 /// In demo mode <see cref="Instance"/> and <see cref="V1IssuerInstances"/> point at the emulator, which stands in for
 /// both login.microsoftonline.com and sts.windows.net.
 /// </summary>

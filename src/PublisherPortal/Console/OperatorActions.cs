@@ -58,7 +58,8 @@ public sealed partial class OperatorActions(
         AsOperatorAsync(user, async actor =>
             await ChangeAsync(subscriptionId, () => changes.RequestPlanChangeAsync(subscriptionId, planId, actor, EventSources.Operator, ct), ct));
 
-    /// <summary>Checks the seat count against the plan's bounds we hold before asking; the marketplace checks again (contract §3).</summary>
+    /// <summary>Checks the seat count against the plan's bounds we hold before asking; the marketplace checks again
+    /// (docs/marketplace.md#change-plan-or-seats).</summary>
     public Task<ConsoleActionResult> ChangeSeatsAsync(ClaimsPrincipal user, Guid subscriptionId, int seats, CancellationToken ct = default) =>
         AsOperatorAsync(user, async actor =>
         {
@@ -81,7 +82,8 @@ public sealed partial class OperatorActions(
         CancelCheckedAsync(user, subscriptionId, typedName, "Cancel", ct);
 
     /// <summary>
-    /// Refusing a reinstatement is a cancellation (contract §5: "to refuse: call Cancel"), confirmed the same way,
+    /// Refusing a reinstatement is a cancellation (docs/marketplace.md#webhook-actions: a Reinstate is refused by
+    /// cancelling), confirmed the same way,
     /// audited under its own name so the trail says why the customer lost the subscription.
     /// </summary>
     public Task<ConsoleActionResult> RefuseReinstatementAsync(ClaimsPrincipal user, Guid subscriptionId, string typedName, CancellationToken ct = default) =>
@@ -347,7 +349,7 @@ public sealed partial class OperatorActions(
     }
 }
 
-/// <summary>Seats within a per-seat plan's bounds (contract §3: out of bounds is refused with 400).</summary>
+/// <summary>Seats within a per-seat plan's bounds (docs/marketplace.md#change-plan-or-seats: out of bounds is refused with 400).</summary>
 public static class SeatBounds
 {
     public static string? Refusal(CataloguePlan plan, int seats)

@@ -32,7 +32,7 @@ public static class AcknowledgementAnswers
     /// <summary>PATCH the operation with status Failure: the change is refused.</summary>
     public const string Failure = "Failure";
 
-    /// <summary>A reinstatement we cannot accept is answered by cancelling the subscription (contract §5).</summary>
+    /// <summary>A reinstatement we cannot accept is answered by cancelling the subscription (docs/marketplace.md#webhook-actions).</summary>
     public const string Cancel = "Cancel";
 }
 

@@ -36,7 +36,7 @@ public sealed class PlanStore(TimeProvider time)
                     displayName = string.IsNullOrWhiteSpace(plan.DisplayName) ? plan.PlanId : plan.DisplayName,
                     description = plan.Description,
                     isPricePerSeat = plan.IsPricePerSeat,
-                    // Seat bounds mean something only for a per-seat plan (contract §3); a flat-rate plan keeps none.
+                    // Seat bounds mean something only for a per-seat plan (docs/marketplace.md#change-plan-or-seats); a flat-rate plan keeps none.
                     minQuantity = plan.IsPricePerSeat ? plan.MinQuantity : null,
                     maxQuantity = plan.IsPricePerSeat ? plan.MaxQuantity : null,
                     isPrivate = plan.IsPrivate,

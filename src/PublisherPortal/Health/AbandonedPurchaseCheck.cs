@@ -7,7 +7,7 @@ namespace PublisherPortal.Health;
 
 /// <summary>
 /// Customers who bought, opened the landing page and never finished activation. They are not billed until activated
-/// (contract §6), so each one is revenue waiting on a follow-up: the page lists whom to contact. The figure, which also
+/// (docs/marketplace.md#life-cycle), so each one is revenue waiting on a follow-up: the page lists whom to contact. The figure, which also
 /// goes to logs and alerts, holds counts only.
 /// </summary>
 public sealed class AbandonedPurchaseCheck(PortalDatabase database, IOptions<HealthOptions> options) : IIntegrationCheck

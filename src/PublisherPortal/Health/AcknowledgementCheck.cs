@@ -7,7 +7,7 @@ namespace PublisherPortal.Health;
 
 /// <summary>
 /// What we owe the marketplace and have not sent. A ChangePlan/ChangeQuantity must be answered within 10 seconds or
-/// the marketplace accepts it by itself (contract §5): a refusal that waits in our queue is a refusal lost.
+/// the marketplace accepts it by itself (docs/marketplace.md#answering-deliveries): a refusal that waits in our queue is a refusal lost.
 /// </summary>
 public sealed class AcknowledgementCheck(PortalDatabase database, IOptions<HealthOptions> options) : IIntegrationCheck
 {

@@ -5,7 +5,7 @@ using PublisherPortal.Data;
 namespace PublisherPortal.Health;
 
 /// <summary>
-/// Our own plan, seat and cancellation requests still running. The marketplace can take minutes (contract §3); much
+/// Our own plan, seat and cancellation requests still running. The marketplace can take minutes (docs/marketplace.md#polling-operations); much
 /// longer means the tracker is not polling, and the customer waits for a change that may never show.
 /// </summary>
 public sealed class OperationCheck(PortalDatabase database, IOptions<HealthOptions> options) : IIntegrationCheck

@@ -26,7 +26,7 @@ public sealed class DatabaseReadyCheck(PortalDatabase database) : IHealthCheck
 
 /// <summary>
 /// Readiness: can we get a marketplace token. Registered as Degraded on failure, not Unhealthy: the webhook endpoint
-/// must stay up around the clock (contract §5), and taking every instance out of the load balancer because Entra is
+/// must stay up around the clock (docs/marketplace.md#answering-deliveries), and taking every instance out of the load balancer because Entra is
 /// briefly unavailable would refuse deliveries we could still store.
 /// </summary>
 public sealed class MarketplaceTokenReadyCheck(IMarketplaceTokenProvider tokens) : IHealthCheck

@@ -7,14 +7,15 @@ namespace PublisherPortal.Health;
 
 /// <summary>
 /// Is the marketplace getting through to our webhook. After a tenant or app id change every delivery is refused for
-/// authentication, the marketplace retries for hours and then fails the operation (contract §5) — nobody notices unless
+/// authentication, the marketplace retries for hours and then fails the operation
+/// (docs/marketplace.md#answering-deliveries) — nobody notices unless
 /// someone counts. Self-test deliveries are left out of every figure: they must not hide a silent marketplace.
 /// </summary>
 public sealed class WebhookCheck(PortalDatabase database, IOptions<HealthOptions> options) : IIntegrationCheck
 {
     private static readonly TimeSpan Window = TimeSpan.FromHours(24);
 
-    // The marketplace retries a refused delivery many times (contract §5); one or two refusals are more likely a
+    // The marketplace retries a refused delivery many times (docs/marketplace.md#answering-deliveries); one or two refusals are more likely a
     // stranger probing the URL than our configuration.
     private const int RefusalsBeforeFailing = 3;
 

@@ -71,7 +71,7 @@ public sealed class CustomerSubscriptions(
         return rows;
     }
 
-    /// <summary>The plans this subscription may move to, from the marketplace (contract §3, List available plans).</summary>
+    /// <summary>The plans this subscription may move to, from the marketplace (docs/marketplace.md#list-available-plans).</summary>
     public async Task<PlanChoices> PlansForAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
     {
         if (await OwnedAsync(subscriptionId, user, ct) is null)

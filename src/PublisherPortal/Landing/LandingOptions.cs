@@ -7,7 +7,7 @@ public sealed class LandingOptions
     public const string Section = "Portal:Landing";
 
     /// <summary>
-    /// Activate's 200 only means "received" (contract §3): we confirm with Get, this many times, before telling the
+    /// Activate's 200 only means "received" (docs/marketplace.md#activate): we confirm with Get, this many times, before telling the
     /// customer we are still waiting.
     /// </summary>
     [Range(1, 60)]

@@ -29,7 +29,7 @@ public sealed partial class LandingService(
     private LandingOptions Settings => options.Value;
 
     /// <param name="token">The query parameter as the framework decoded it. It is passed on as it is: decoding twice
-    /// would corrupt tokens that contain '%' or '+' (contract §3, "decode it once").</param>
+    /// would corrupt tokens that contain '%' or '+' (docs/marketplace.md#landing-token: decode once).</param>
     public async Task<LandingOutcome> OpenAsync(string? token, CurrentUser user, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(token))
@@ -290,7 +290,7 @@ public sealed partial class LandingService(
     }
 
     /// <summary>
-    /// Activate answers 200 on receipt only (contract §3): the subscription is Subscribed when Get says so. Also used
+    /// Activate answers 200 on receipt only (docs/marketplace.md#activate): the subscription is Subscribed when Get says so. Also used
     /// by "Check again" when an earlier confirmation ran out of patience.
     /// </summary>
     public async Task<ActivationOutcome> ConfirmActivationAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default, string source = EventSources.Customer)
@@ -318,7 +318,7 @@ public sealed partial class LandingService(
 
             if (current.SaasSubscriptionStatus == SubscriptionStatus.Unsubscribed)
             {
-                // A failed activation arrives as Unsubscribe (contract §3); the webhook records the status change.
+                // A failed activation arrives as Unsubscribe (docs/marketplace.md#activate); the webhook records the status change.
                 return new ActivationOutcome.Failed(
                     "The marketplace ended this subscription instead of activating it. Please contact our support; no charge applies.",
                     CanRetry: false);

@@ -3,7 +3,8 @@ using Marketplace;
 
 namespace PublisherPortal.Landing;
 
-/// <summary>Turns what the marketplace answered into a sentence a customer can act on (contract §3, "errors" column).</summary>
+/// <summary>Turns what the marketplace answered into a sentence a customer can act on
+/// (docs/marketplace.md#subscription-calls, the errors of each call).</summary>
 public static class MarketplaceProblems
 {
     public const string Unavailable =
@@ -19,7 +20,7 @@ public static class MarketplaceProblems
 
     public static string ForResolve(MarketplaceException e) => e.StatusCode switch
     {
-        // Contract §3: 400 = token missing, malformed, invalid or expired.
+        // docs/marketplace.md#resolve: 400 = token missing, malformed, invalid or expired.
         HttpStatusCode.BadRequest =>
             "This purchase link has expired or is not valid. Links from the marketplace work for a limited time.",
         // 403 = a token of another publisher's offer (or our own credentials were refused).
@@ -31,7 +32,7 @@ public static class MarketplaceProblems
 
     public static string ForActivate(MarketplaceException e) => e.StatusCode switch
     {
-        // Contract §3: 400 on activate = the subscription is Suspended (older docs: plan or seats do not match).
+        // docs/marketplace.md#activate: 400 on activate = the subscription is Suspended (older docs: plan or seats do not match).
         HttpStatusCode.BadRequest =>
             "The marketplace refused the activation: the subscription is suspended or its plan and seats changed meanwhile. "
             + "Reopen the offer's \"Configure account\" link in the marketplace to see its current state.",

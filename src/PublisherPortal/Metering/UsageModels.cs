@@ -48,7 +48,7 @@ public static class UsageTime
         return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero);
     }
 
-    /// <summary>The marketplace accepts usage whose hour started within the last 24 hours (contract §7).</summary>
+    /// <summary>The marketplace accepts usage whose hour started within the last 24 hours (docs/marketplace.md#metering).</summary>
     public static readonly TimeSpan MarketplaceWindow = TimeSpan.FromHours(24);
 }
 

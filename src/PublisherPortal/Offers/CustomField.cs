@@ -20,7 +20,7 @@ public sealed record CustomField
 {
     /// <summary>
     /// The built-in answer the "seats in use" minimum reads when the product does not report its seat use: the account
-    /// configuration records it (contract §5 leaves refusing a seat change to us).
+    /// configuration records it (docs/marketplace.md#webhook-actions leaves refusing a seat change to us).
     /// </summary>
     public const string SeatsInUseName = "seats-in-use";
 

@@ -24,7 +24,7 @@ public enum MinimumSeatsRule
     SeatsInUse,
 }
 
-/// <summary>A plan move the publisher allows (contract §5: ChangePlan is ours to accept or refuse).</summary>
+/// <summary>A plan move the publisher allows (docs/marketplace.md#webhook-actions: ChangePlan is ours to accept or refuse).</summary>
 public sealed record PlanMove(string From, string To)
 {
     public bool Matches(string from, string to) =>

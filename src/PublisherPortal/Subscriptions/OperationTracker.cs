@@ -9,7 +9,7 @@ namespace PublisherPortal.Subscriptions;
 
 /// <summary>
 /// Follows the operations we started (plan and seat changes, cancellations) from their Operation-Location until the
-/// marketplace ends them (contract §3: poll until Succeeded, Failed or Conflict; "it can take minutes"). The
+/// marketplace ends them (docs/marketplace.md#polling-operations: poll until Succeeded, Failed or Conflict; "it can take minutes"). The
 /// subscription changes only when the marketplace says the operation succeeded. Operations are leased, so several
 /// instances share the polling and a change is applied once.
 /// </summary>
@@ -93,7 +93,7 @@ public sealed partial class OperationTracker(
                     remote.ErrorMessage is { Length: > 0 } m ? m : $"the marketplace failed the operation ({remote.ErrorStatusCode ?? "no code"})", null, ct);
                 break;
             case OperationStatus.Conflict:
-                // Conflict: the requested plan or quantity equals the current one (contract §3) — nothing to change.
+                // Conflict: the requested plan or quantity equals the current one (docs/marketplace.md#polling-operations) — nothing to change.
                 await CompleteAsync(operation, OperationStates.Conflict, "the marketplace reports a conflict: nothing to change", null, ct);
                 break;
             default:

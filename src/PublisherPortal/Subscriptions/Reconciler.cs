@@ -51,7 +51,7 @@ public static class ReconciliationTriggers
 /// <summary>
 /// Compares every subscription the marketplace lists (all pages) with ours and corrects what differs, each correction a
 /// history event with source "reconciliation". The database is the truth of what we did, the marketplace of what the
-/// customer bought (design.md): drift — a lost webhook, a timed-out operation — is healed here and made visible.
+/// customer bought (docs/architecture.md#principles): drift — a lost webhook, a timed-out operation — is healed here and made visible.
 /// </summary>
 public sealed partial class Reconciler(
     IFulfillmentClient marketplace,

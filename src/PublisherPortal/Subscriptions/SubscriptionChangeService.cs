@@ -96,7 +96,7 @@ public sealed partial class SubscriptionChangeService(
             return new ChangeRequestResult.NotAllowed("The subscription has ended.");
         }
 
-        // Contract §6: plan and seat changes apply only to Subscribed.
+        // docs/marketplace.md#life-cycle: plan and seat changes apply only to Subscribed.
         if (!isCancel && subscription.Status != SubscriptionStatus.Subscribed)
         {
             return new ChangeRequestResult.NotAllowed($"Changes need an active subscription; this one is {subscription.Status}.");

@@ -114,7 +114,7 @@ public sealed partial class AcknowledgementSender(
     {
         if (ack.Answer == AcknowledgementAnswers.Cancel)
         {
-            // The subscription is gone already (404 for unknown or Unsubscribed, contract §3): the cancellation's aim is met.
+            // The subscription is gone already (404 for unknown or Unsubscribed, docs/marketplace.md#cancel): the cancellation's aim is met.
             return e.StatusCode == HttpStatusCode.NotFound ? "subscription already ended (404)" : null;
         }
 
@@ -124,7 +124,7 @@ public sealed partial class AcknowledgementSender(
         }
 
         // The webhook page says nothing more is owed for a reinstatement; we send Success anyway, and any 4xx means
-        // the marketplace does not want it — done (contract §5).
+        // the marketplace does not want it — done (docs/marketplace.md#where-the-docs-disagree).
         return string.Equals(ack.Action, nameof(OperationAction.Reinstate), StringComparison.OrdinalIgnoreCase)
             && (int)e.StatusCode is >= 400 and < 500 && e.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout)
             ? $"reinstatement acknowledgement answered {(int)e.StatusCode}: counts as done"

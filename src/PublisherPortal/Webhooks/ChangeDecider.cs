@@ -33,7 +33,7 @@ public sealed class UnknownSeatUsage : ISeatUsage
 /// Decides ChangePlan and ChangeQuantity deliveries against the offer's change rules (Admin settings), our catalogue
 /// (the plans table) and the account's seat use. The marketplace only offers what it lists, but our catalogue may have
 /// dropped a plan or stopped selling it. It runs inside the delivery's transaction, well within the 10 seconds the
-/// marketplace waits before accepting a change by itself (contract §5); each refusal names the rule that caused it.
+/// marketplace waits before accepting a change by itself (docs/marketplace.md#answering-deliveries); each refusal names the rule that caused it.
 /// </summary>
 public sealed class ChangeDecider(ISeatUsage seatUsage, OfferPolicyStore policies)
 {

@@ -8,7 +8,7 @@ public static class WebhookEndpoints
 
     /// <summary>
     /// POST /api/webhook. Anonymous to ASP.NET Core on purpose: the marketplace signs in with its own bearer JWT, which
-    /// <see cref="WebhookInbox"/> validates against the publisher tenant's keys (contract §5) — no cookie, no user.
+    /// <see cref="WebhookInbox"/> validates against the publisher tenant's keys (docs/marketplace.md#webhook-authentication) — no cookie, no user.
     /// </summary>
     public static IEndpointRouteBuilder MapWebhookEndpoints(this IEndpointRouteBuilder app)
     {
@@ -51,7 +51,7 @@ public static class WebhookEndpoints
             InboxOutcome.Accepted a => Results.Ok(new { result = "Accepted", deliveryId = a.DeliveryId }),
             InboxOutcome.Duplicate d => Results.Ok(new { result = "Duplicate", deliveryId = d.DeliveryId }),
             // Keys we could not fetch say nothing about the token: a 5xx makes the marketplace deliver again, where a
-            // 4xx would refuse a genuine ChangePlan/ChangeQuantity (contract §5).
+            // 4xx would refuse a genuine ChangePlan/ChangeQuantity (docs/marketplace.md#answering-deliveries).
             InboxOutcome.Unauthorized { RetryLater: true } => Results.StatusCode(StatusCodes.Status503ServiceUnavailable),
             InboxOutcome.Unauthorized => Results.Unauthorized(),
             InboxOutcome.Malformed => Results.BadRequest(new { result = "Malformed" }),

@@ -22,7 +22,7 @@ public abstract record InboxOutcome
 
 /// <summary>
 /// The door of the webhook: checks who sent the delivery, stores it, and only then lets the endpoint answer.
-/// Write first, then act (design.md): a 200 goes out only for a delivery that is committed to the database.
+/// Write first, then act (docs/architecture.md#principles): a 200 goes out only for a delivery that is committed to the database.
 /// </summary>
 public sealed partial class WebhookInbox(
     WebhookTokenValidator validator,
@@ -86,7 +86,8 @@ public sealed partial class WebhookInbox(
         return new InboxOutcome.Accepted(deliveryId);
     }
 
-    /// <summary>Lenient (contract §5: "never deserialize strictly"); a body that is not an operation at all is Malformed.</summary>
+    /// <summary>Lenient (docs/marketplace.md#webhook-payload: "never deserialize strictly"); a body that is not an
+    /// operation at all is Malformed.</summary>
     internal static MarketplaceOperation? TryParse(string body, out string? error)
     {
         error = null;

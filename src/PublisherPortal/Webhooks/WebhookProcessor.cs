@@ -79,7 +79,8 @@ public sealed partial class WebhookProcessor(
         var action = operation.KnownAction;
         if (action is OperationAction.Unknown or OperationAction.Subscribe)
         {
-            // Subscribe is a notification only; actions we do not know (Transfer, …) are stored and shown, never acted on (contract §4, §5).
+            // Subscribe is a notification only; actions we do not know (Transfer, …) are stored and shown, never acted
+            // on (docs/marketplace.md#operation-object and docs/marketplace.md#webhook-actions).
             await FinishAloneAsync(delivery, ProcessingStates.Ignored, action == OperationAction.Subscribe
                 ? "Subscribe: notification only, recorded"
                 : $"action '{operation.Action}' is not one we act on; stored for operators", ct);
@@ -88,7 +89,8 @@ public sealed partial class WebhookProcessor(
 
         if (string.Equals(operation.RequestSource, "Partner", StringComparison.OrdinalIgnoreCase) || await operations.ExistsAsync(operation.Id, ct))
         {
-            // Our own operation: the tracker applies it when it succeeds, and it is never acknowledged (contract §4).
+            // Our own operation: the tracker applies it when it succeeds, and it is never acknowledged
+            // (docs/marketplace.md#acknowledging-operations).
             await FinishAloneAsync(delivery, ProcessingStates.Ignored, "our own operation: followed by the operation tracker", ct);
             return;
         }
@@ -110,7 +112,7 @@ public sealed partial class WebhookProcessor(
         }
         catch (MarketplaceException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
         {
-            // A token can be stolen and a body forged: only what the marketplace confirms is acted on (contract §5).
+            // A token can be stolen and a body forged: only what the marketplace confirms is acted on (docs/marketplace.md#confirming-deliveries).
             await FinishAloneAsync(delivery, ProcessingStates.Failed,
                 $"not confirmed: the marketplace does not know operation {operation.Id} on this subscription ({(int)e.StatusCode})", ct);
             return;
@@ -264,7 +266,7 @@ public sealed partial class WebhookProcessor(
 
             case OperationAction.Reinstate:
             {
-                // A reinstatement we cannot honour is answered with a cancellation (contract §5): here, one for a
+                // A reinstatement we cannot honour is answered with a cancellation (docs/marketplace.md#webhook-actions): here, one for a
                 // subscription that has already ended on our side.
                 var decision = alreadyDone || current.Status != SubscriptionStatus.Unsubscribed
                     ? ChangeDecision.Accepted(alreadyDone ? "already reinstated by the marketplace" : "access restored")
@@ -282,7 +284,8 @@ public sealed partial class WebhookProcessor(
                 return (ProcessingStates.Applied, "renewed: new term recorded", false);
 
             case OperationAction.Suspend:
-                // A payment problem: the customer loses access until reinstated (contract §5, §6).
+                // A payment problem: the customer loses access until reinstated (docs/marketplace.md#webhook-actions
+                // and docs/marketplace.md#life-cycle).
                 await ApplyOrThrowAsync(Change(operation, EventKinds.Suspended, "access removed") with
                 {
                     Status = SubscriptionStatus.Suspended,
@@ -291,7 +294,7 @@ public sealed partial class WebhookProcessor(
                 return (ProcessingStates.Applied, "suspended: access removed", false);
 
             case OperationAction.Unsubscribe:
-                // Access ends at once; the customer's data stays (at least 7 days, contract §5) — nothing is deleted here.
+                // Access ends at once; the customer's data stays (at least 7 days, docs/marketplace.md#webhook-actions) — nothing is deleted here.
                 await ApplyOrThrowAsync(Change(operation, EventKinds.Unsubscribed, "access ended") with
                 {
                     Status = SubscriptionStatus.Unsubscribed,
@@ -344,7 +347,8 @@ public sealed partial class WebhookProcessor(
             Answer = decision.Accept ? AcknowledgementAnswers.Success : refusal,
             Reason = decision.Reason,
             CreatedAt = now,
-            // The marketplace accepts a change by itself 10 s after delivering it (contract §5): a refusal after that is too late.
+            // The marketplace accepts a change by itself 10 s after delivering it
+            // (docs/marketplace.md#answering-deliveries): a refusal after that is too late.
             DueBy = delivery.ReceivedAt + WebhooksOptions.AcknowledgementDeadline,
             State = AcknowledgementStates.Pending,
             NextAttemptAt = now,

@@ -54,7 +54,8 @@ public sealed class WebhooksOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan MaxOperationPollInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>An operation of ours still running after this is marked TimedOut (contract §3: "it can take minutes").</summary>
+    /// <summary>An operation of ours still running after this is marked TimedOut
+    /// (docs/marketplace.md#polling-operations: "it can take minutes").</summary>
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromHours(1);
 
@@ -62,6 +63,7 @@ public sealed class WebhooksOptions
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>The contract's 10 s to answer a ChangePlan/ChangeQuantity before the marketplace accepts by itself (§5).</summary>
+    /// <summary>The marketplace's 10 s to answer a ChangePlan/ChangeQuantity before the marketplace accepts by itself
+    /// (docs/marketplace.md#answering-deliveries).</summary>
     public static readonly TimeSpan AcknowledgementDeadline = TimeSpan.FromSeconds(10);
 }

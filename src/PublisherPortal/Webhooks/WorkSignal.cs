@@ -4,8 +4,8 @@ namespace PublisherPortal.Webhooks;
 
 /// <summary>
 /// Wakes a background worker as soon as there is work for it (a delivery committed, an acknowledgement queued), with a
-/// periodic fallback for work this instance did not write itself. The contract's 10 seconds for an acknowledgement
-/// (§5) leave no room for waiting out a polling interval.
+/// periodic fallback for work this instance did not write itself. The marketplace's 10 seconds for an acknowledgement
+/// (docs/marketplace.md#answering-deliveries) leave no room for waiting out a polling interval.
 /// </summary>
 public sealed class WorkSignal
 {

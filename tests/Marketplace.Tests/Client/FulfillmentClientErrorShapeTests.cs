@@ -2,7 +2,8 @@ using System.Net;
 
 namespace Marketplace.Tests.Client;
 
-/// <summary>Error bodies are undocumented and come in several shapes (contract §1); every one must reach the caller intact.</summary>
+/// <summary>Error bodies are undocumented and come in several shapes (docs/marketplace.md#error-bodies); every one
+/// must reach the caller intact.</summary>
 public sealed class FulfillmentClientErrorShapeTests
 {
     private static readonly Guid Correlation = Guid.NewGuid();

@@ -2,7 +2,8 @@ using Marketplace.Webhooks;
 
 namespace Marketplace.Tests.Client;
 
-/// <summary>Every check of contract §5 against tokens we mint ourselves, with keys served as a tenant's metadata.</summary>
+/// <summary>Every check of docs/marketplace.md#webhook-authentication against tokens we mint ourselves, with keys
+/// served as a tenant's metadata.</summary>
 public sealed class WebhookTokenValidatorTests
 {
     private readonly TestTokenIssuer _issuer = new();

@@ -6,7 +6,8 @@ using Marketplace.Models;
 
 namespace Marketplace.Tests.Emulator;
 
-/// <summary>The subscription calls of contract §3 and the life cycle of §6, over raw HTTP.</summary>
+/// <summary>The subscription calls of docs/marketplace.md#subscription-calls and the life cycle of
+/// docs/marketplace.md#life-cycle, over raw HTTP.</summary>
 [Collection(EmulatorCollection.Name)]
 public sealed class SubscriptionApiTests(EmulatorFixture fixture)
 {
@@ -16,7 +17,7 @@ public sealed class SubscriptionApiTests(EmulatorFixture fixture)
     public async Task Resolving_the_landing_token_returns_the_purchase()
     {
         var purchase = await fixture.PurchaseAsync(new PurchaseRequest { PlanId = "team", Quantity = 7 });
-        // The landing page gets the token URL-encoded; decoded once it is what Resolve takes (contract §3).
+        // The landing page gets the token URL-encoded; decoded once it is what Resolve takes (docs/marketplace.md#landing-token).
         var token = HttpUtility.ParseQueryString(purchase.LandingUrl!.Query)["token"];
 
         var resolved = await ResolveAsync(token);

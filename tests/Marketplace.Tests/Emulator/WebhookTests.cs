@@ -8,7 +8,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Marketplace.Tests.Emulator;
 
-/// <summary>Microsoft's side of contract §5: signed deliveries, the publisher's answers, retries.</summary>
+/// <summary>Microsoft's side of the webhook (docs/marketplace.md#webhooks): signed deliveries, the publisher's answers, retries.</summary>
 [Collection(EmulatorCollection.Name)]
 public sealed class WebhookTests(EmulatorFixture fixture)
 {

@@ -6,7 +6,7 @@ using Marketplace.Models;
 
 namespace Marketplace.Tests.Metering;
 
-/// <summary>The emulator's metering API rules (contract §7), over raw HTTP so the wire shapes are what is tested.</summary>
+/// <summary>The emulator's metering API rules (docs/marketplace.md#metering), over raw HTTP so the wire shapes are what is tested.</summary>
 [Collection(EmulatorCollection.Name)]
 public sealed class MeteringEmulatorTests(EmulatorFixture fixture)
 {

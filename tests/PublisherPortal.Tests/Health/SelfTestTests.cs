@@ -105,7 +105,7 @@ public sealed class ReadinessProbeTests : IAsyncLifetime
         var body = await ready.Content.ReadAsStringAsync();
         var live = await http.GetAsync("/healthz");
 
-        // Degraded answers 200: the webhook must stay reachable while Entra is unavailable (contract §5).
+        // Degraded answers 200: the webhook must stay reachable while Entra is unavailable (docs/marketplace.md#answering-deliveries).
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("\"status\":\"Degraded\"", body);
         Assert.DoesNotContain("AADSTS", body);

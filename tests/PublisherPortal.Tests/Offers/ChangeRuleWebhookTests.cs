@@ -10,7 +10,8 @@ namespace PublisherPortal.Tests.Offers;
 
 /// <summary>
 /// Each change rule of an offer against the emulator's signed ChangePlan/ChangeQuantity webhooks over loopback: a change
-/// the rules refuse is answered Failure inside the 10-second window (contract §5), changes nothing, and the history names the rule.
+/// the rules refuse is answered Failure inside the 10-second window (docs/marketplace.md#answering-deliveries),
+/// changes nothing, and the history names the rule.
 /// </summary>
 public sealed class ChangeRuleWebhookTests
 {
@@ -57,7 +58,7 @@ public sealed class ChangeRuleWebhookTests
 
         var operationId = await scenario.Simulator.ChangePlanAsync(subscriptionId, "business");
 
-        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, operationId)).Status);
+        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, portal, operationId)).Status);
         Assert.Equal("business", (await portal.Subscriptions.FindAsync(subscriptionId))!.PlanId);
         Assert.Equal(EventKinds.PlanChanged, Assert.Single(await portal.EventsForOperationAsync(subscriptionId, operationId)).Kind);
     }
@@ -75,7 +76,7 @@ public sealed class ChangeRuleWebhookTests
         Assert.Equal(10, scenario.Simulator.Find(subscriptionId)!.Quantity);
 
         var atMinimum = await scenario.Simulator.ChangeQuantityAsync(subscriptionId, 6);
-        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, atMinimum)).Status);
+        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, portal, atMinimum)).Status);
         Assert.Equal(6, (await portal.Subscriptions.FindAsync(subscriptionId))!.Quantity);
     }
 
@@ -125,7 +126,7 @@ public sealed class ChangeRuleWebhookTests
     private static async Task<SubscriptionEvent> AssertRefusedInTimeAsync(
         WebhookScenario scenario, WebhookTestHost portal, Guid subscriptionId, Guid operationId, string rule)
     {
-        var update = Assert.Single(await AcknowledgedAsync(scenario, operationId));
+        var update = Assert.Single(await AcknowledgedAsync(scenario, portal, operationId));
         Assert.Equal(("Failure", 200), (update.Status, update.AnsweredStatusCode));
         var delivered = scenario.Simulator.DeliveriesFor(operationId)[0].At;
         Assert.True(update.ReceivedAt - delivered < TimeSpan.FromSeconds(10), $"refused {update.ReceivedAt - delivered} after delivery");
@@ -142,11 +143,11 @@ public sealed class ChangeRuleWebhookTests
         return refusal;
     }
 
-    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(WebhookScenario scenario, Guid operationId)
+    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(
+        WebhookScenario scenario, WebhookTestHost portal, Guid operationId)
     {
         await Eventually.HoldsAsync(() => Task.FromResult(scenario.Simulator.StatusUpdatesFor(operationId)), u => u.Count > 0, $"a PATCH for {operationId}");
-        // Give a second PATCH every chance to show up before asserting there is none.
-        await Task.Delay(500);
+        await portal.DrainAsync();
         return scenario.Simulator.StatusUpdatesFor(operationId);
     }
 }

@@ -34,11 +34,12 @@ public sealed class TestDatabase : IAsyncDisposable
             ? DatabaseProvider.Postgres
             : DatabaseProvider.Sqlite;
 
-    public static async Task<TestDatabase> CreateAsync()
+    /// <summary>A migrated database on the engine the test run is for, or on <paramref name="provider"/> when a test needs both.</summary>
+    public static async Task<TestDatabase> CreateAsync(DatabaseProvider? provider = null)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
         TestDatabase db;
-        if (Provider == DatabaseProvider.Postgres)
+        if ((provider ?? Provider) == DatabaseProvider.Postgres)
         {
             var admin = Environment.GetEnvironmentVariable("PORTAL_TEST_POSTGRES")
                 ?? throw new InvalidOperationException("PORTAL_TEST_PROVIDER=Postgres needs PORTAL_TEST_POSTGRES (an admin connection string).");

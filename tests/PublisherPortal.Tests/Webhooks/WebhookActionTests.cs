@@ -23,7 +23,7 @@ public sealed class WebhookActionTests
 
         var operationId = await scenario.Simulator.ChangePlanAsync(subscriptionId, "business");
 
-        var update = Assert.Single(await AcknowledgedAsync(scenario, operationId));
+        var update = Assert.Single(await AcknowledgedAsync(scenario, portal, operationId));
         Assert.Equal(("Success", 200), (update.Status, update.AnsweredStatusCode));
         var firstDelivery = scenario.Simulator.DeliveriesFor(operationId)[0];
         Assert.True(update.ReceivedAt - firstDelivery.At < TimeSpan.FromSeconds(10), $"acknowledged {update.ReceivedAt - firstDelivery.At} after delivery");
@@ -45,7 +45,7 @@ public sealed class WebhookActionTests
 
         var operationId = await scenario.Simulator.ChangePlanAsync(subscriptionId, "business");
 
-        var update = Assert.Single(await AcknowledgedAsync(scenario, operationId));
+        var update = Assert.Single(await AcknowledgedAsync(scenario, portal, operationId));
         Assert.Equal("Failure", update.Status);
         Assert.Equal(OperationStatus.Failed, scenario.Simulator.FindOperation(operationId)!.Status);
         Assert.Equal("team", scenario.Simulator.Find(subscriptionId)!.PlanId);
@@ -66,7 +66,7 @@ public sealed class WebhookActionTests
 
         var operationId = await scenario.Simulator.ChangeQuantityAsync(subscriptionId, 8);
 
-        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, operationId)).Status);
+        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, portal, operationId)).Status);
         Assert.Equal(8, (await portal.Subscriptions.FindAsync(subscriptionId))!.Quantity);
         Assert.Equal(8, scenario.Simulator.Find(subscriptionId)!.Quantity);
         var change = Assert.Single(await portal.EventsForOperationAsync(subscriptionId, operationId));
@@ -82,7 +82,7 @@ public sealed class WebhookActionTests
 
         var operationId = await scenario.Simulator.ChangeQuantityAsync(subscriptionId, 3);
 
-        Assert.Equal("Failure", Assert.Single(await AcknowledgedAsync(scenario, operationId)).Status);
+        Assert.Equal("Failure", Assert.Single(await AcknowledgedAsync(scenario, portal, operationId)).Status);
         Assert.Equal(10, scenario.Simulator.Find(subscriptionId)!.Quantity);
         Assert.Equal(10, (await portal.Subscriptions.FindAsync(subscriptionId))!.Quantity);
         var refusal = Assert.Single(await portal.EventsForOperationAsync(subscriptionId, operationId));
@@ -123,7 +123,7 @@ public sealed class WebhookActionTests
 
         var reinstatement = await scenario.Simulator.ReinstateAsync(subscriptionId);
 
-        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, reinstatement)).Status);
+        Assert.Equal("Success", Assert.Single(await AcknowledgedAsync(scenario, portal, reinstatement)).Status);
         var reinstated = await portal.Subscriptions.FindAsync(subscriptionId);
         Assert.Equal((SubscriptionStatus.Subscribed, true), (reinstated!.Status, reinstated.AccessEnabled));
         Assert.Equal(SubscriptionStatus.Subscribed, scenario.Simulator.Find(subscriptionId)!.SaasSubscriptionStatus);
@@ -208,11 +208,11 @@ public sealed class WebhookActionTests
         Assert.Null(await portal.AcknowledgementAsync(transfer));
     }
 
-    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(WebhookScenario scenario, Guid operationId)
+    private static async Task<IReadOnlyList<StatusUpdateReceived>> AcknowledgedAsync(
+        WebhookScenario scenario, WebhookTestHost portal, Guid operationId)
     {
         await Eventually.HoldsAsync(() => Task.FromResult(scenario.Simulator.StatusUpdatesFor(operationId)), u => u.Count > 0, $"a PATCH for {operationId}");
-        // Give a second PATCH every chance to show up before asserting there is none.
-        await Task.Delay(500);
+        await portal.DrainAsync();
         return scenario.Simulator.StatusUpdatesFor(operationId);
     }
 }

@@ -96,7 +96,7 @@ public sealed class WebhookCrashRecoveryTests
     internal static async Task AssertAppliedAndAcknowledgedOnceAsync(WebhookScenario scenario, WebhookTestHost portal, Guid subscriptionId, Guid operationId)
     {
         await Eventually.HoldsAsync(() => Task.FromResult(scenario.Simulator.StatusUpdatesFor(operationId)), u => u.Count > 0, "the PATCH");
-        await Task.Delay(500);
+        await portal.DrainAsync();
         var update = Assert.Single(scenario.Simulator.StatusUpdatesFor(operationId));
         Assert.Equal(("Success", 200), (update.Status, update.AnsweredStatusCode));
         Assert.Single(await portal.EventsForOperationAsync(subscriptionId, operationId));

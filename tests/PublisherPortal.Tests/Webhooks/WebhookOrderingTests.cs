@@ -3,7 +3,8 @@ using PublisherPortal.Data;
 
 namespace PublisherPortal.Tests.Webhooks;
 
-/// <summary>Deliveries arrive out of order (contract §5): timeStamp decides, and nothing moves the state backwards.</summary>
+/// <summary>Deliveries arrive out of order (docs/marketplace.md#ordering-and-duplicates): timeStamp decides, and
+/// nothing moves the state backwards.</summary>
 public sealed class WebhookOrderingTests
 {
     [Fact]

@@ -189,6 +189,29 @@ public sealed class WebhookTestHost : IAsyncDisposable
             d => d is not null && d.ProcessingState != ProcessingStates.Pending,
             $"delivery of {operationId} processed", within)!;
 
+    /// <summary>
+    /// Runs processor and sender rounds until a round finds nothing to do and no delivery or acknowledgement is left
+    /// open (pending, or claimed by a background round still in flight). Every PATCH we send comes from an
+    /// acknowledgement row, one per operation; once none is open, no further PATCH can come — an absence proven by the
+    /// queue, not by waiting and hoping.
+    /// </summary>
+    public async Task DrainAsync()
+    {
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                var worked = await Processor.ProcessDueAsync() + await Sender.SendDueAsync();
+                await using var connection = await Database.OpenAsync();
+                var open = await connection.ExecuteScalarAsync<long>("""
+                    SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE processing_state = @pendingDelivery)
+                         + (SELECT COUNT(*) FROM acknowledgements WHERE state = @pendingAcknowledgement)
+                    """, new { pendingDelivery = ProcessingStates.Pending, pendingAcknowledgement = AcknowledgementStates.Pending });
+                return (Worked: worked, Open: open);
+            },
+            round => round.Worked == 0 && round.Open == 0,
+            "webhook inbox and acknowledgement outbox drained");
+    }
+
     public Task<AcknowledgementRecord?> AcknowledgementAsync(Guid operationId) =>
         Services.GetRequiredService<AcknowledgementStore>().FindByOperationAsync(operationId);
 

@@ -22,7 +22,7 @@ public sealed record StuckOperation
     public bool IsPending => Status == OperationStates.InProgress;
 }
 
-/// <summary>An answer we owe the marketplace (contract §5) that is not sent yet, or failed.</summary>
+/// <summary>An answer we owe the marketplace (docs/marketplace.md#answering-deliveries) that is not sent yet, or failed.</summary>
 public sealed record OpenAcknowledgement
 {
     public long Id { get; init; }

@@ -40,7 +40,7 @@ public sealed record AvailablePlans(IReadOnlyList<Plan> Plans, string? Problem);
 
 /// <summary>
 /// The catalogue per offer as the marketplace lists it. The API has no "list plans of an offer" call, only
-/// listAvailablePlans for a subscription (contract §3), so a refresh asks once per offer, for one of its subscriptions.
+/// listAvailablePlans for a subscription (docs/marketplace.md#list-available-plans), so a refresh asks once per offer, for one of its subscriptions.
 /// </summary>
 public sealed partial class PlanCatalog(
     PortalDatabase database,

@@ -17,7 +17,8 @@ public sealed record SuspendedSubscription
     /// <summary>The last Suspended event of its history; the row's last update when history has none (e.g. imported suspended).</summary>
     public DateTimeOffset SuspendedSince { get; init; }
 
-    /// <summary>When the marketplace would end it if nobody pays (contract §5, §6: 30 days).</summary>
+    /// <summary>When the marketplace would end it if nobody pays (docs/marketplace.md#webhook-actions and
+    /// docs/marketplace.md#life-cycle: 30 days).</summary>
     public DateTimeOffset EndsBy => SuspendedSince + SuspensionQuery.GracePeriod;
 }
 
@@ -37,7 +38,7 @@ public sealed record RecentReinstatement
 /// <summary>Suspended subscriptions and recent reinstatements, from the subscriptions table and its history.</summary>
 public sealed class SuspensionQuery(PortalDatabase database, TimeProvider time)
 {
-    /// <summary>Contract §5: a suspended subscription is Unsubscribed if not reinstated within 30 days.</summary>
+    /// <summary>docs/marketplace.md#webhook-actions: a suspended subscription is Unsubscribed if not reinstated within 30 days.</summary>
     public static readonly TimeSpan GracePeriod = TimeSpan.FromDays(30);
 
     /// <summary>The page lists at most this many; beyond that the subscriptions grid (filter Suspended) pages through them.</summary>

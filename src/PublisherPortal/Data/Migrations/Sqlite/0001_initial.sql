@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS acknowledgements (
     answer          TEXT NOT NULL,            -- Success | Failure | Cancel
     reason          TEXT NULL,
     created_at      TEXT NOT NULL,
-    due_by          TEXT NOT NULL,            -- delivery time + 10 s for changes (contract §5)
+    due_by          TEXT NOT NULL,            -- delivery time + 10 s for changes (docs/marketplace.md#answering-deliveries)
     state           TEXT NOT NULL,            -- Pending | Sent | Failed
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,

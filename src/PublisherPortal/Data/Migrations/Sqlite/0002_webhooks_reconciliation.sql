@@ -1,4 +1,4 @@
--- Webhooks feature: what an acknowledgement answers (a 4xx to a Reinstate PATCH counts as done, contract §5),
+-- Webhooks feature: what an acknowledgement answers (a 4xx to a Reinstate PATCH counts as done, docs/marketplace.md#where-the-docs-disagree),
 -- and the summary of each reconciliation run, so operators see when drift was last checked and what it found.
 ALTER TABLE acknowledgements ADD COLUMN action TEXT NULL;
 
