@@ -45,6 +45,32 @@ public sealed class LandingFlowTests(PortalFixture portal, BrowserFixture browse
         await page.ClickAsync("[data-testid=to-my-subscriptions]");
         await page.WaitForSelectorAsync($"[data-subscription-id='{purchase.SubscriptionId}']");
         await SnapAsync(page, "my-subscriptions");
+
+        // Seats in My subscriptions: 60 on a 1–50 plan is refused inline and never sent (it used to be clamped to 50 and billed).
+        var card = page.Locator($"[data-subscription-id='{purchase.SubscriptionId}']");
+        await PortalFixture.WaitForInteractiveAsync(page);
+        await card.Locator("[data-testid=change-seats]").ClickAsync();
+        var seats = page.Locator(".mud-dialog input").First;
+        await seats.FillAsync("");
+        await seats.PressSequentiallyAsync("60", new() { Delay = 30 });
+        await page.GetByText("60 is more than the 50 seats your plan allows.").WaitForAsync();
+        Assert.True(await page.Locator(".mud-dialog [data-testid=confirm]").IsDisabledAsync());
+        Assert.Equal("60", await seats.InputValueAsync());
+        await SnapAsync(page, "my-subscriptions-seats-refused");
+
+        // Escape closes the dialog, nothing sent.
+        await page.Keyboard.PressAsync("Escape");
+        await page.Locator(".mud-dialog").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        Assert.Equal(5, (await portal.Store.FindAsync(purchase.SubscriptionId))!.Quantity);
+
+        // Typing a count and one click: the click counts (the button followed the keystrokes, no blur needed).
+        await card.Locator("[data-testid=change-seats]").ClickAsync();
+        seats = page.Locator(".mud-dialog input").First;
+        await seats.FillAsync("");
+        await seats.PressSequentiallyAsync("7", new() { Delay = 30 });
+        await page.Locator(".mud-dialog [data-testid=confirm]").ClickAsync();
+        await card.Locator("[data-testid=progress]", new() { HasTextString = "Done" }).WaitForAsync(new() { Timeout = 60_000 });
+        Assert.Equal(7, (await portal.Store.FindAsync(purchase.SubscriptionId))!.Quantity);
     });
 
     [BrowserFact]

@@ -54,25 +54,39 @@ public sealed partial class OperatorActions(
     public async Task<bool> IsOperatorAsync(ClaimsPrincipal user) =>
         (await authorization.AuthorizeAsync(user, Policies.Operator)).Succeeded;
 
-    public Task<ConsoleActionResult> ChangePlanAsync(ClaimsPrincipal user, Guid subscriptionId, string planId, CancellationToken ct = default) =>
+    /// <param name="overrideReason">
+    /// Set only when the operator chose to override an offer rule (<see cref="ChangeVerdict.CanBeOverridden"/>): it is
+    /// recorded in the history and the audit log. Catalogue and marketplace rules cannot be overridden.
+    /// </param>
+    public Task<ConsoleActionResult> ChangePlanAsync(ClaimsPrincipal user, Guid subscriptionId, string planId, CancellationToken ct = default, string? overrideReason = null) =>
         AsOperatorAsync(user, async actor =>
-            await ChangeAsync(subscriptionId, () => changes.RequestPlanChangeAsync(subscriptionId, planId, actor, EventSources.Operator, ct), ct));
+            await ChangeAsync(subscriptionId, () => changes.RequestPlanChangeAsync(subscriptionId, planId, actor, EventSources.Operator, overrideReason, ct), ct));
 
-    /// <summary>Checks the seat count against the plan's bounds we hold before asking; the marketplace checks again
-    /// (docs/marketplace.md#change-plan-or-seats).</summary>
-    public Task<ConsoleActionResult> ChangeSeatsAsync(ClaimsPrincipal user, Guid subscriptionId, int seats, CancellationToken ct = default) =>
+    /// <summary>The plan's bounds, the offer's rules and the marketplace's limits are checked before asking (<see cref="ChangeRules"/>); the marketplace checks again.</summary>
+    public Task<ConsoleActionResult> ChangeSeatsAsync(ClaimsPrincipal user, Guid subscriptionId, int seats, CancellationToken ct = default, string? overrideReason = null) =>
         AsOperatorAsync(user, async actor =>
+            await ChangeAsync(subscriptionId, () => changes.RequestQuantityChangeAsync(subscriptionId, seats, actor, EventSources.Operator, overrideReason, ct), ct));
+
+    /// <summary>
+    /// What sending this change would do, judged without sending it: the console's confirmation shows it (and asks for a
+    /// reason when only an offer rule stands in the way). Null for someone who is not an operator.
+    /// </summary>
+    public async Task<ChangePreview?> PreviewAsync(ClaimsPrincipal user, Guid subscriptionId, ProposedChange change, CancellationToken ct = default)
+    {
+        if (!await IsOperatorAsync(user) || await subscriptions.FindAsync(subscriptionId, ct) is not { } subscription)
         {
-            var subscription = await subscriptions.FindAsync(subscriptionId, ct);
-            if (subscription is not null && await catalogue.FindAsync(subscription.OfferId, subscription.PlanId, ct) is { } plan
-                && SeatBounds.Refusal(plan, seats) is { } refusal)
-            {
-                await audit.RecordAsync(actor.Actor, "ChangeQuantity", subscriptionId, $"{seats} seats", "NotAllowed", ct);
-                return new ConsoleActionResult.ChangeRequested(new ChangeRequestResult.NotAllowed(refusal));
-            }
+            return null;
+        }
 
-            return await ChangeAsync(subscriptionId, () => changes.RequestQuantityChangeAsync(subscriptionId, seats, actor, EventSources.Operator, ct), ct);
-        });
+        var verdict = await changes.PreviewAsync(subscriptionId, change with { Side = ChangeSide.Operator, OverrideReason = null }, ct);
+        var from = await catalogue.FindAsync(subscription.OfferId, subscription.PlanId, ct);
+        var to = change.PlanId is { } planId ? await catalogue.FindAsync(subscription.OfferId, planId, ct) : from;
+        return new ChangePreview(verdict, BillingEffect.Describe(subscription, from, to, change));
+    }
+
+    /// <summary>What this operator may change on the subscription now.</summary>
+    public async Task<ChangeOptions?> OptionsAsync(ClaimsPrincipal user, Guid subscriptionId, CancellationToken ct = default) =>
+        await IsOperatorAsync(user) ? await changes.OptionsAsync(subscriptionId, EventSources.Operator, ct) : null;
 
     /// <summary>
     /// Cancels the subscription in the marketplace. <paramref name="typedName"/> is what the operator typed to confirm:
@@ -83,8 +97,7 @@ public sealed partial class OperatorActions(
 
     /// <summary>
     /// Refusing a reinstatement is a cancellation (docs/marketplace.md#webhook-actions: a Reinstate is refused by
-    /// cancelling), confirmed the same way,
-    /// audited under its own name so the trail says why the customer lost the subscription.
+    /// cancelling), confirmed the same way, audited under its own name so the trail says why the customer lost the subscription.
     /// </summary>
     public Task<ConsoleActionResult> RefuseReinstatementAsync(ClaimsPrincipal user, Guid subscriptionId, string typedName, CancellationToken ct = default) =>
         CancelCheckedAsync(user, subscriptionId, typedName, "RefuseReinstatement", ct);
@@ -346,29 +359,5 @@ public sealed partial class OperatorActions(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Console action {Action} on {Target} failed: {Reason}")]
         public static partial void ActionFailed(ILogger logger, string action, string target, string reason);
-    }
-}
-
-/// <summary>Seats within a per-seat plan's bounds (docs/marketplace.md#change-plan-or-seats: out of bounds is refused with 400).</summary>
-public static class SeatBounds
-{
-    public static string? Refusal(CataloguePlan plan, int seats)
-    {
-        if (!plan.IsPricePerSeat)
-        {
-            return $"{plan.DisplayName} is a flat-rate plan; it has no seats to change.";
-        }
-
-        if (seats < (plan.MinQuantity ?? 1))
-        {
-            return $"{plan.DisplayName} needs at least {plan.MinQuantity ?? 1} seats.";
-        }
-
-        if (plan.MaxQuantity is { } max && seats > max)
-        {
-            return $"{plan.DisplayName} allows at most {max} seats.";
-        }
-
-        return null;
     }
 }

@@ -116,6 +116,9 @@ public static class EventKinds
     public const string TenantMismatchConfirmed = "TenantMismatchConfirmed";
     public const string StaleDeliveryIgnored = "StaleDeliveryIgnored";
 
+    /// <summary>An operator overrode an offer's change rule to send a change (detail = the rule and their reason).</summary>
+    public const string ChangeRuleOverridden = "ChangeRuleOverridden";
+
     /// <summary>The customer finished the wizard; the offer needs an operator's approval before activation.</summary>
     public const string AwaitingApproval = "AwaitingApproval";
 

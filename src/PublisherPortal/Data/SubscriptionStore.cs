@@ -20,6 +20,12 @@ public sealed record SubscriptionChange(Guid SubscriptionId, string Kind, string
 
     /// <summary>When set, the change applies only if nobody changed the row since it was read.</summary>
     public long? ExpectedVersion { get; init; }
+
+    /// <summary>
+    /// The marketplace says the plan has no seats (its operation or subscription carries no quantity). Used only when our
+    /// catalogue does not know the plan; when it does, its flat rate or per-seat pricing decides (see ApplyChangeAsync).
+    /// </summary>
+    public bool ClearsSeats { get; init; }
 }
 
 /// <summary>
@@ -191,11 +197,21 @@ public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time
         }
 
         var now = time.GetUtcNow();
+        var planId = change.PlanId ?? current.PlanId;
+        // A flat-rate plan has no seats, whoever moved the subscription onto it: a seat count left behind would show on
+        // every screen and in finance's history as seats nobody is billed for (docs/marketplace.md#plan-object).
+        var planMoves = !string.Equals(planId, current.PlanId, StringComparison.Ordinal);
+        var flatRate = (planMoves || change.ClearsSeats)
+            && (await IsFlatRateAsync(current.OfferId, planId, connection, tx, ct) ?? (change.ClearsSeats && change.Quantity is null));
+        var quantity = flatRate ? null : change.Quantity ?? current.Quantity;
+        var detail = flatRate && current.Quantity is { } dropped
+            ? $"{(change.Detail is { Length: > 0 } d ? d + "; " : "")}seats no longer apply: plan '{planId}' is flat-rate (was {dropped})"
+            : change.Detail;
         var updated = current with
         {
             Status = change.Status ?? current.Status,
-            PlanId = change.PlanId ?? current.PlanId,
-            Quantity = change.Quantity ?? current.Quantity,
+            PlanId = planId,
+            Quantity = quantity,
             AccessEnabled = change.AccessEnabled ?? current.AccessEnabled,
             TermUnit = change.Term?.TermUnit ?? current.TermUnit,
             TermStart = change.Term?.StartDate ?? current.TermStart,
@@ -249,11 +265,20 @@ public sealed class SubscriptionStore(PortalDatabase database, TimeProvider time
             Source = change.Source,
             Actor = change.Actor,
             OperationId = change.OperationId,
-            Detail = change.Detail,
+            Detail = detail,
             MarketplaceTimeStamp = change.MarketplaceTimeStamp,
         }, connection, tx, ct);
 
         return new ChangeResult(ChangeOutcome.Applied, updated);
+    }
+
+    /// <summary>Whether our catalogue lists the plan as flat-rate (true), per seat (false), or does not know it (null).</summary>
+    public static async Task<bool?> IsFlatRateAsync(string offerId, string planId, DbConnection connection, DbTransaction? tx, CancellationToken ct = default)
+    {
+        var perSeat = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition("""
+            SELECT is_price_per_seat FROM plans WHERE offer_id = @offerId AND plan_id = @planId
+            """, new { offerId, planId }, tx, cancellationToken: ct));
+        return perSeat is null ? null : !perSeat.Value;
     }
 
     /// <summary>Applies one change in a transaction of its own.</summary>

@@ -15,6 +15,7 @@ public sealed record CustomerSubscription(
     OperationRecord? PendingOperation,
     ActivationApproval? Approval = null,
     IReadOnlyList<CustomField>? Fields = null,
+    ChangeOptions? Options = null,
     string? OfferDisplayName = null)
 {
     /// <summary>The offer as customers read it: the Admin's display name, the id only while none is set.</summary>
@@ -23,17 +24,25 @@ public sealed record CustomerSubscription(
     /// <summary>The answers the customer gave the offer's own questions, to show on their card.</summary>
     public IReadOnlyDictionary<string, string?> Answers => AccountSetup.AnswersFrom(Subscription.AccountSettings);
 
-    public bool CanChange => Subscription.Status == SubscriptionStatus.Subscribed && Subscription.Allows("Update") && PendingOperation is null;
+    private bool Changeable => Subscription.Status == SubscriptionStatus.Subscribed && PendingOperation is null;
+
+    /// <summary>Offered only where the one decision (<see cref="ChangeRules"/>) would let this customer ask.</summary>
+    public bool CanChangePlan => Changeable && (Options?.CanChangePlan ?? Subscription.Allows("Update"));
+
+    /// <summary>Never on a flat-rate plan: it has no seats.</summary>
+    public bool CanChangeSeats => Changeable && (Options?.CanChangeSeats ?? (Subscription.Allows("Update") && Subscription.Quantity is not null));
+
+    public bool CanChange => CanChangePlan || CanChangeSeats;
 
     public bool CanCancel => Subscription.Status is SubscriptionStatus.Subscribed or SubscriptionStatus.Suspended
-        && Subscription.Allows("Delete") && PendingOperation is null;
+        && (Options?.CanCancel ?? Subscription.Allows("Delete")) && PendingOperation is null;
 
-    /// <summary>Why the change buttons are missing, in the customer's words (null when they are there).</summary>
+    /// <summary>Why the change buttons are missing, in the customer's words, saying who can make the change (null when they are there).</summary>
     public string? WhyNoChanges =>
         PendingOperation is not null ? "A change is in progress."
         : Subscription.Status == SubscriptionStatus.Unsubscribed ? null
-        : Subscription.IsResellerPurchase && !Subscription.Allows("Update") ? "Bought through a reseller: ask them for changes."
-        : !Subscription.Allows("Update") && !Subscription.Allows("Delete") ? "The marketplace allows no changes here."
+        : Options?.WhyNot is { } why ? why
+        : !Subscription.Allows("Update") && !Subscription.Allows("Delete") ? "The Microsoft marketplace allows no changes to this subscription from here."
         : null;
 }
 
@@ -48,6 +57,7 @@ public sealed class CustomerSubscriptions(
     OfferPolicyStore policies,
     ActivationApprovalStore approvals,
     SubscriptionChangeService changes,
+    ChangeRules rules,
     IFulfillmentClient marketplace,
     TimeProvider time,
     IOptions<LandingOptions> options,
@@ -64,7 +74,8 @@ public sealed class CustomerSubscriptions(
             var pending = await operations.FindPendingForAsync(s.Id, ct);
             var approval = await approvals.FindAsync(s.Id, ct);
             var fields = (await policies.FindAsync(s.OfferId, ct)).CustomFields;
-            rows.Add(new CustomerSubscription(s, names.GetValueOrDefault((s.OfferId, s.PlanId)) ?? s.PlanId, pending, approval, fields,
+            var options = await rules.OptionsAsync(s, ChangeSide.Customer, ct);
+            rows.Add(new CustomerSubscription(s, names.GetValueOrDefault((s.OfferId, s.PlanId)) ?? s.PlanId, pending, approval, fields, options,
                 offerNamesById.GetValueOrDefault(s.OfferId)));
         }
 
@@ -74,7 +85,7 @@ public sealed class CustomerSubscriptions(
     /// <summary>The plans this subscription may move to, from the marketplace (docs/marketplace.md#list-available-plans).</summary>
     public async Task<PlanChoices> PlansForAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
     {
-        if (await OwnedAsync(subscriptionId, user, ct) is null)
+        if (await OwnedAsync(subscriptionId, user, ct) is not { } subscription)
         {
             return new PlanChoices([], "This subscription is not one of yours.");
         }
@@ -82,7 +93,17 @@ public sealed class CustomerSubscriptions(
         try
         {
             var plans = await marketplace.ListAvailablePlansAsync(subscriptionId, Guid.NewGuid(), null, ct);
-            return new PlanChoices(plans.Where(p => !p.IsStopSell).ToList(), null);
+            // Only the moves the one decision would allow this customer (the offer's allowed moves, stop-sell, seat bounds).
+            var offered = new List<Plan>();
+            foreach (var plan in plans.Where(p => !p.IsStopSell && !string.Equals(p.PlanId, subscription.PlanId, StringComparison.OrdinalIgnoreCase)))
+            {
+                if ((await rules.DecideAsync(subscription, ProposedChange.PlanMove(ChangeSide.Customer, plan.PlanId), ct)).Allowed)
+                {
+                    offered.Add(plan);
+                }
+            }
+
+            return new PlanChoices(offered, null);
         }
         catch (Exception e) when ((e is MarketplaceException || MarketplaceProblems.IsTransient(e)) && !ct.IsCancellationRequested)
         {

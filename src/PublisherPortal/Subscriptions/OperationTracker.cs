@@ -154,9 +154,9 @@ public sealed partial class OperationTracker(
             {
                 Kind = EventKinds.PlanChanged,
                 PlanId = operation.RequestedPlanId ?? remote.PlanId,
-                // A move onto a per-seat plan bills the seats the marketplace chose for it (from a flat plan: the plan's
-                // minimum); the succeeded operation names them. A flat plan's null is left to the flat-rate rule.
+                // The seats the marketplace kept (clamped into a per-seat plan's bounds), or none on a flat-rate plan.
                 Quantity = remote.Quantity,
+                ClearsSeats = remote.Quantity is null,
                 Detail = "plan change confirmed by the marketplace",
             },
             nameof(OperationAction.ChangeQuantity) => change with

@@ -173,7 +173,11 @@ public sealed partial class Reconciler(
         await subscriptions.RecordFromMarketplaceAsync(remote, connection, tx, ct);
         var statusDiffers = before.Status != remote.SaasSubscriptionStatus && remote.SaasSubscriptionStatus != SubscriptionStatus.Unknown;
         var planDiffers = !string.Equals(before.PlanId, remote.PlanId, StringComparison.Ordinal) && remote.PlanId.Length > 0;
-        var quantityDiffers = remote.Quantity is not null && before.Quantity != remote.Quantity;
+        // Seats are compared only where the plan is priced per seat (the catalogue says; without it, the marketplace
+        // sends a quantity for per-seat plans only). On a flat-rate plan any seat count of ours is drift.
+        var planNow = planDiffers ? remote.PlanId : before.PlanId;
+        var flatRate = await SubscriptionStore.IsFlatRateAsync(before.OfferId, planNow, connection, tx, ct) ?? remote.Quantity is null;
+        var quantityDiffers = flatRate ? before.Quantity is not null : remote.Quantity is not null && before.Quantity != remote.Quantity;
         if (!statusDiffers && !planDiffers && !quantityDiffers)
         {
             return SyncOutcome.InSync;
@@ -186,13 +190,14 @@ public sealed partial class Reconciler(
         {
             Status = statusDiffers ? remote.SaasSubscriptionStatus : null,
             PlanId = planDiffers ? remote.PlanId : null,
-            Quantity = quantityDiffers ? remote.Quantity : null,
+            Quantity = quantityDiffers && !flatRate ? remote.Quantity : null,
+            ClearsSeats = flatRate && quantityDiffers,
             AccessEnabled = statusDiffers ? AccessFor(remote.SaasSubscriptionStatus, before.AccessEnabled) : null,
             Detail = "the marketplace differed: " + string.Join(", ", new[]
             {
                 statusDiffers ? $"status {before.Status} -> {remote.SaasSubscriptionStatus}" : null,
                 planDiffers ? $"plan {before.PlanId} -> {remote.PlanId}" : null,
-                quantityDiffers ? $"seats {before.Quantity} -> {remote.Quantity}" : null,
+                quantityDiffers ? $"seats {before.Quantity} -> {(flatRate ? "none (flat-rate plan)" : remote.Quantity)}" : null,
             }.OfType<string>()),
         };
         var result = await subscriptions.ApplyChangeAsync(change, connection, tx, ct);

@@ -15,8 +15,11 @@ public abstract record ChangeRequestResult
     /// <summary>Another change is in flight. <paramref name="Pending"/> says whose, when we know it.</summary>
     public sealed record AlreadyPending(OperationRecord? Pending) : ChangeRequestResult;
 
-    /// <summary>We did not send it: the subscription's state or its allowed operations forbid it.</summary>
-    public sealed record NotAllowed(string Reason) : ChangeRequestResult;
+    /// <summary>
+    /// We did not send it: a rule refused it (<see cref="ChangeRules"/>). <paramref name="Verdict"/> names the rule and
+    /// whose it is; an operator may repeat a request an offer rule refused with a reason (<see cref="ChangeVerdict.CanBeOverridden"/>).
+    /// </summary>
+    public sealed record NotAllowed(string Reason, ChangeVerdict? Verdict = null) : ChangeRequestResult;
 
     /// <summary>The marketplace refused it (e.g. seats out of the plan's bounds).</summary>
     public sealed record Refused(string Reason, string RequestId) : ChangeRequestResult;
@@ -34,6 +37,7 @@ public sealed partial class SubscriptionChangeService(
     PortalDatabase database,
     SubscriptionStore subscriptions,
     OperationStore operations,
+    ChangeRules rules,
     AuditLog audit,
     TimeProvider time,
     ILogger<SubscriptionChangeService> logger)
@@ -42,19 +46,43 @@ public sealed partial class SubscriptionChangeService(
     public static readonly TimeSpan FirstPollDelay = TimeSpan.FromSeconds(2);
 
     public Task<ChangeRequestResult> RequestPlanChangeAsync(Guid subscriptionId, string planId, CurrentUser actor, string source, CancellationToken ct = default) =>
+        RequestPlanChangeAsync(subscriptionId, planId, actor, source, null, ct);
+
+    /// <param name="overrideReason">An operator's reason to override an offer rule; ignored for customers, who never can.</param>
+    public Task<ChangeRequestResult> RequestPlanChangeAsync(
+        Guid subscriptionId, string planId, CurrentUser actor, string source, string? overrideReason, CancellationToken ct = default) =>
         RequestAsync(subscriptionId, "ChangePlan", planId, null, actor, source,
-            (s, correlation) => s.PlanId == planId ? "The subscription is already on this plan." : null,
+            side => ProposedChange.PlanMove(side, planId, overrideReason: overrideReason),
             correlation => marketplace.ChangePlanAsync(subscriptionId, planId, correlation, ct), ct);
 
     public Task<ChangeRequestResult> RequestQuantityChangeAsync(Guid subscriptionId, int quantity, CurrentUser actor, string source, CancellationToken ct = default) =>
+        RequestQuantityChangeAsync(subscriptionId, quantity, actor, source, null, ct);
+
+    /// <param name="overrideReason">An operator's reason to override an offer rule; ignored for customers, who never can.</param>
+    public Task<ChangeRequestResult> RequestQuantityChangeAsync(
+        Guid subscriptionId, int quantity, CurrentUser actor, string source, string? overrideReason, CancellationToken ct = default) =>
         RequestAsync(subscriptionId, "ChangeQuantity", null, quantity, actor, source,
-            (s, correlation) => quantity < 1 ? "Seats must be at least 1." : s.Quantity == quantity ? "The subscription already has this many seats." : null,
+            side => ProposedChange.Seats(side, quantity, overrideReason),
             correlation => marketplace.ChangeQuantityAsync(subscriptionId, quantity, correlation, ct), ct);
 
     public Task<ChangeRequestResult> RequestCancellationAsync(Guid subscriptionId, CurrentUser actor, string source, CancellationToken ct = default) =>
         RequestAsync(subscriptionId, "Unsubscribe", null, null, actor, source,
-            (s, correlation) => null,
+            ProposedChange.Cancellation,
             correlation => marketplace.DeleteSubscriptionAsync(subscriptionId, correlation, ct), ct);
+
+    /// <summary>What <paramref name="source"/> (operator or customer) may ask for on this subscription now.</summary>
+    public async Task<ChangeOptions?> OptionsAsync(Guid subscriptionId, string source, CancellationToken ct = default) =>
+        await subscriptions.FindAsync(subscriptionId, ct) is { } subscription
+            ? await rules.OptionsAsync(subscription, SideOf(source), ct)
+            : null;
+
+    /// <summary>Judges a change without sending it: for a confirmation that shows what would happen, or why not.</summary>
+    public async Task<ChangeVerdict> PreviewAsync(Guid subscriptionId, ProposedChange change, CancellationToken ct = default) =>
+        await subscriptions.FindAsync(subscriptionId, ct) is { } subscription
+            ? await rules.DecideAsync(subscription, change, ct)
+            : ChangeVerdict.Refuse(RuleOwner.Marketplace, "unknown subscription", "we do not know this subscription.");
+
+    private static ChangeSide SideOf(string source) => source == EventSources.Customer ? ChangeSide.Customer : ChangeSide.Operator;
 
     private async Task<ChangeRequestResult> RequestAsync(
         Guid subscriptionId,
@@ -63,62 +91,53 @@ public sealed partial class SubscriptionChangeService(
         int? quantity,
         CurrentUser actor,
         string source,
-        Func<SubscriptionRecord, Guid, string?> precheck,
+        Func<ChangeSide, ProposedChange> proposal,
         Func<Guid, Task<OperationAccepted>> send,
         CancellationToken ct)
     {
         var detail = planId is not null ? $"plan {planId}" : quantity is not null ? $"{quantity} seats" : "cancel";
-        var result = await DecideAndSendAsync(subscriptionId, action, planId, quantity, actor, source, precheck, send, ct);
+        var (result, verdict) = await DecideAndSendAsync(subscriptionId, action, planId, quantity, actor, source, proposal, send, ct);
+        if (verdict?.OverriddenRule is { } rule)
+        {
+            detail += $"; overriding rule '{rule}': {verdict.OverrideReason}";
+        }
+        else if (result is ChangeRequestResult.NotAllowed { Verdict.Rule: { } refusedBy })
+        {
+            detail += $"; refused by rule '{refusedBy}'";
+        }
+
         await audit.RecordAsync(actor.Actor, action, subscriptionId, detail, result.GetType().Name, ct);
         return result;
     }
 
-    private async Task<ChangeRequestResult> DecideAndSendAsync(
+    private async Task<(ChangeRequestResult Result, ChangeVerdict? Verdict)> DecideAndSendAsync(
         Guid subscriptionId,
         string action,
         string? planId,
         int? quantity,
         CurrentUser actor,
         string source,
-        Func<SubscriptionRecord, Guid, string?> precheck,
+        Func<ChangeSide, ProposedChange> proposal,
         Func<Guid, Task<OperationAccepted>> send,
         CancellationToken ct)
     {
         var subscription = await subscriptions.FindAsync(subscriptionId, ct);
         if (subscription is null)
         {
-            return new ChangeRequestResult.NotAllowed("We do not know this subscription.");
+            return (new ChangeRequestResult.NotAllowed("We do not know this subscription."), null);
         }
 
-        var isCancel = action == "Unsubscribe";
-        if (subscription.Status == SubscriptionStatus.Unsubscribed)
+        // The one decision for every side: the marketplace's limits, our catalogue, the offer's rules.
+        var verdict = await rules.DecideAsync(subscription, proposal(SideOf(source)), ct);
+        if (!verdict.Allowed)
         {
-            return new ChangeRequestResult.NotAllowed("The subscription has ended.");
-        }
-
-        // docs/marketplace.md#life-cycle: plan and seat changes apply only to Subscribed.
-        if (!isCancel && subscription.Status != SubscriptionStatus.Subscribed)
-        {
-            return new ChangeRequestResult.NotAllowed($"Changes need an active subscription; this one is {subscription.Status}.");
-        }
-
-        var customerOperation = isCancel ? "Delete" : "Update";
-        if (source == EventSources.Customer && !subscription.Allows(customerOperation))
-        {
-            return new ChangeRequestResult.NotAllowed(subscription.IsResellerPurchase
-                ? "This subscription was bought through a reseller; ask them to change it."
-                : "The marketplace does not allow this change for this subscription.");
+            return (new ChangeRequestResult.NotAllowed(verdict.Sentence, verdict), verdict);
         }
 
         var correlation = Guid.NewGuid();
-        if (precheck(subscription, correlation) is { } refusal)
-        {
-            return new ChangeRequestResult.NotAllowed(refusal);
-        }
-
         if (await operations.FindPendingForAsync(subscriptionId, ct) is { } pending)
         {
-            return new ChangeRequestResult.AlreadyPending(pending);
+            return (new ChangeRequestResult.AlreadyPending(pending), verdict);
         }
 
         OperationAccepted accepted;
@@ -128,16 +147,16 @@ public sealed partial class SubscriptionChangeService(
         }
         catch (MarketplaceException e) when (e.IsPendingOperation)
         {
-            return new ChangeRequestResult.AlreadyPending(await operations.FindPendingForAsync(subscriptionId, ct));
+            return (new ChangeRequestResult.AlreadyPending(await operations.FindPendingForAsync(subscriptionId, ct)), verdict);
         }
         catch (MarketplaceException e) when ((int)e.StatusCode is >= 400 and < 500 && e.StatusCode != HttpStatusCode.TooManyRequests)
         {
-            return new ChangeRequestResult.Refused(e.ErrorMessage, e.RequestId);
+            return (new ChangeRequestResult.Refused(e.ErrorMessage, e.RequestId), verdict);
         }
         catch (Exception e) when (e is MarketplaceException or HttpRequestException or TimeoutException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             Log.MarketplaceUnavailable(logger, action, subscriptionId, e.Message);
-            return new ChangeRequestResult.Unavailable("The marketplace did not answer. Nothing changed; try again in a minute.");
+            return (new ChangeRequestResult.Unavailable("The marketplace did not answer. Nothing changed; try again in a minute."), verdict);
         }
 
         var now = time.GetUtcNow();
@@ -167,9 +186,19 @@ public sealed partial class SubscriptionChangeService(
             await operations.TryRecordStartedAsync(operation, connection, tx, ct);
         }
 
+        if (verdict.OverriddenRule is { } rule)
+        {
+            // Finance and the next operator see, in the subscription's own history, that an offer rule was set aside and why.
+            await subscriptions.AppendEventAsync(SubscriptionEvent.Milestone(subscription, EventKinds.ChangeRuleOverridden, now, source, actor.Actor,
+                $"{DescribeRequest(planId, quantity)} sent overriding rule '{rule}': {verdict.OverrideReason}") with { OperationId = operation.Id }, connection, tx, ct);
+        }
+
         await tx.CommitAsync(ct);
-        return new ChangeRequestResult.Started(operation);
+        return (new ChangeRequestResult.Started(operation), verdict);
     }
+
+    private static string DescribeRequest(string? planId, int? quantity) =>
+        planId is not null ? $"plan change to {planId}" : $"seat change to {quantity}";
 
     private static partial class Log
     {

@@ -1,4 +1,7 @@
 using Marketplace;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PublisherPortal.Offers;
+using PublisherPortal.Webhooks;
 
 namespace PublisherPortal.Subscriptions;
 
@@ -12,6 +15,10 @@ public static class SubscriptionsExtensions
     {
         builder.Services.AddMarketplaceClient(builder.Configuration.GetSection("Marketplace"));
         builder.Services.AddScoped<SubscriptionChangeService>();
+        // One decision for every change, from every side (ChangeRules); webhooks use it too.
+        builder.Services.TryAddSingleton<OfferPolicyStore>();
+        builder.Services.TryAddSingleton<ISeatUsage, UnknownSeatUsage>();
+        builder.Services.TryAddSingleton<ChangeRules>();
         return builder;
     }
 }

@@ -245,7 +245,8 @@ public sealed partial class WebhookProcessor(
                     ? ChangeDecision.Accepted("already accepted by the marketplace")
                     : await decider.DecidePlanAsync(current, planId, quantity, connection, tx, ct);
                 return await DecideAsync(delivery, operation, current, decision, alreadyDone,
-                    Change(operation, EventKinds.PlanChanged, decision.Reason) with { PlanId = planId, Quantity = quantity },
+                    // No quantity from the marketplace after a move means the new plan has no seats.
+                    Change(operation, EventKinds.PlanChanged, decision.Reason) with { PlanId = planId, Quantity = quantity, ClearsSeats = quantity is null },
                     connection, tx, ct);
             }
 

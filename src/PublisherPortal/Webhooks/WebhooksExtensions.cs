@@ -46,6 +46,7 @@ public static class WebhooksExtensions
         services.TryAddSingleton<ISeatUsage, UnknownSeatUsage>();
         // The decider reads each offer's change rules (Offers feature) in the delivery's own transaction.
         services.TryAddSingleton<PublisherPortal.Offers.OfferPolicyStore>();
+        services.TryAddSingleton<PublisherPortal.Subscriptions.ChangeRules>();
         services.TryAddSingleton<ChangeDecider>();
         services.TryAddSingleton<InboxWriter>();
         services.TryAddSingleton<WebhookInbox>();

@@ -47,9 +47,28 @@ public sealed class ConsoleBrowserTests(PortalFixture portal, BrowserFixture bro
             await WaitForInteractiveAsync(page);
 
             var seats = page.Locator("[data-testid=seats-input] input, input[data-testid=seats-input]").First;
-            await seats.FillAsync("6");
-            await seats.BlurAsync();
+            // Out of the plan's bounds (1-50): refused inline, the button stays off, nothing is clamped.
+            await seats.FillAsync("");
+            await seats.PressSequentiallyAsync("60", new() { Delay = 30 });
+            await page.GetByText("The plan allows at most 50 seats.").WaitForAsync();
+            Assert.True(await page.Locator("[data-testid=change-seats]").IsDisabledAsync());
+            Assert.Equal("60", await seats.InputValueAsync());
+
+            // Typing a count, then one click, with no blur in between: the click is the one that counts.
+            await seats.FillAsync("");
+            await seats.PressSequentiallyAsync("6", new() { Delay = 30 });
             await page.Locator("[data-testid=change-seats]").ClickAsync();
+            var effect = page.Locator("[data-testid=billing-effect]");
+            await effect.WaitForAsync();
+            Assert.Contains("× 5 seats", await effect.InnerTextAsync());
+            Assert.Contains("× 6 seats", await effect.InnerTextAsync());
+            await page.ScreenshotAsync(new() { Path = Shot("console-seats-confirm"), FullPage = true });
+            // Escape closes the confirmation and sends nothing; the change is sent only once confirmed.
+            await page.Keyboard.PressAsync("Escape");
+            await effect.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+            Assert.Equal(5, (await portal.Store.FindAsync(subscriptionId))!.Quantity);
+            await page.Locator("[data-testid=change-seats]").ClickAsync();
+            await page.Locator("[data-testid=confirm-change]").ClickAsync();
             var seatsDone = page.Locator("[data-testid=operation-progress][data-status=Succeeded]", new() { HasTextString = "6 seats" });
             await seatsDone.WaitForAsync(new() { Timeout = 60_000 });
             await page.ScreenshotAsync(new() { Path = Shot("console-seats-changed"), FullPage = true });
@@ -58,6 +77,8 @@ public sealed class ConsoleBrowserTests(PortalFixture portal, BrowserFixture bro
             await page.Locator("[data-testid=plan-select]").First.ClickAsync();
             await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "(business)" }).ClickAsync();
             await page.Locator("[data-testid=change-plan]").ClickAsync();
+            Assert.Contains("Business", await page.Locator("[data-testid=billing-effect]").InnerTextAsync());
+            await page.Locator("[data-testid=confirm-change]").ClickAsync();
             var planDone = page.Locator("[data-testid=operation-progress][data-status=Succeeded]", new() { HasTextString = "Business" });
             await planDone.WaitForAsync(new() { Timeout = 60_000 });
             await page.ScreenshotAsync(new() { Path = Shot("console-plan-changed"), FullPage = true });

@@ -35,6 +35,12 @@ public sealed class ApprovalFlowBrowserTests(PortalFixture portal, BrowserFixtur
             Assert.Contains("30", await row.InnerTextAsync());
             await SnapAsync(page, "approvals-queue");
             await row.Locator("[data-testid=approve]").ClickAsync();
+            // Approving starts billing: the confirmation says what, and nothing is sent before it is confirmed.
+            var effect = page.Locator("[data-testid=billing-effect]");
+            await effect.WaitForAsync();
+            Assert.Contains("× 10 seats", await effect.InnerTextAsync());
+            Assert.Equal("PendingFulfillmentStart", await portal.MarketplaceStatusAsync(purchase.SubscriptionId));
+            await page.Locator("[data-testid=confirm-change]").ClickAsync();
             var answer = page.Locator("[data-testid=action-answer]");
             await answer.WaitForAsync(new() { Timeout = 30_000 });
             Assert.Contains("Approved", await answer.InnerTextAsync());

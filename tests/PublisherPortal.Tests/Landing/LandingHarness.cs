@@ -43,6 +43,8 @@ public static class LandingServices
         services.AddScoped<LandingService>();
         services.AddScoped<CustomerSubscriptions>();
         services.AddScoped<SubscriptionChangeService>();
+        services.AddSingleton<PublisherPortal.Webhooks.ISeatUsage, PublisherPortal.Webhooks.UnknownSeatUsage>();
+        services.AddSingleton<ChangeRules>();
         services.AddOptions<LandingOptions>().Configure(o =>
         {
             // The emulator activates at once; one look is enough and no test waits on the fake clock.

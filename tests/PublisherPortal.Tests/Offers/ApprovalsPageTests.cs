@@ -62,6 +62,31 @@ public sealed class ApprovalsPageTests : ConsoleTestContext
         Assert.Empty(page.FindAll("[data-testid=reject]"));
     }
 
+    [Fact]
+    public async Task Approve_shows_what_billing_starts_and_decides_nothing_until_confirmed()
+    {
+        AddApprovalServices();
+        var id = await WaitingRequestAsync();
+        await ConsoleSeed.PlanAsync(Db, "backup-saas", "pro", perSeat: true, min: 1, max: 100);
+        SignInAsOperator();
+        Render<MudBlazor.MudPopoverProvider>();
+        var dialogs = Render<MudBlazor.MudDialogProvider>();
+        var page = Render<ApprovalsPage>();
+        page.WaitForElement("[data-testid=approve]");
+
+        _ = page.InvokeAsync(() => page.Find("[data-testid=approve]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs()));
+
+        dialogs.WaitForAssertion(() => Assert.Equal(
+            "Approving activates the subscription: the marketplace starts billing pro (pro) × 40 seats from today.",
+            dialogs.Find("[data-testid=billing-effect]").TextContent.Trim()));
+        Assert.Equal(ApprovalStates.Pending, (await new ActivationApprovalStore(Db.Database).FindAsync(id))!.State);
+
+        await dialogs.InvokeAsync(() => dialogs.Find("[data-testid=keep]").Click());
+
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=billing-effect]")));
+        Assert.Equal(ApprovalStates.Pending, (await new ActivationApprovalStore(Db.Database).FindAsync(id))!.State);
+    }
+
     private void AddApprovalServices()
     {
         Services.AddOfferServices();
