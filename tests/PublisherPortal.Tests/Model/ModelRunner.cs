@@ -26,10 +26,16 @@ public sealed class ModelRunner(ModelWorld world)
 {
     private sealed record Bought(Guid Id, CurrentUser Owner, bool Reseller);
 
+    /// <summary>The reason an operator gives to override an offer rule; it must be found in history and audit.</summary>
+    public const string OverrideReason = "model: the customer's contract allows it";
+
+    private readonly List<(Guid Subscription, Guid Operation, string Rule)> _overrides = [];
+
     public async Task<SequenceLog> RunAsync(IReadOnlyList<Step> steps)
     {
         var log = new SequenceLog();
         var bought = new List<Bought>();
+        _overrides.Clear();
         var rules = new Step.Rules(true, null, false);
         foreach (var step in steps)
         {
@@ -111,9 +117,11 @@ public sealed class ModelRunner(ModelWorld world)
                 case Step.CustomerCancel:
                     return Judge(log, "customer", before, null, null, rules, await customers.CancelAsync(sub.Id, sub.Owner));
                 case Step.OperatorPlan s:
-                    return JudgeConsole(log, before, s.Plan, null, rules, await operators.ChangePlanAsync(ModelWorld.Operator, sub.Id, s.Plan));
+                    return JudgeConsole(log, sub.Id, before, s.Plan, null, rules, s.Override,
+                        await operators.ChangePlanAsync(ModelWorld.Operator, sub.Id, s.Plan, overrideReason: s.Override ? OverrideReason : null));
                 case Step.OperatorSeats s:
-                    return JudgeConsole(log, before, null, s.Seats, rules, await operators.ChangeSeatsAsync(ModelWorld.Operator, sub.Id, s.Seats));
+                    return JudgeConsole(log, sub.Id, before, null, s.Seats, rules, s.Override,
+                        await operators.ChangeSeatsAsync(ModelWorld.Operator, sub.Id, s.Seats, overrideReason: s.Override ? OverrideReason : null));
                 case Step.MarketplacePlan s:
                     return $"operation {await simulator.ChangePlanAsync(sub.Id, s.Plan)}";
                 case Step.MarketplaceSeats s:
@@ -180,13 +188,24 @@ public sealed class ModelRunner(ModelWorld world)
         return (await landing.ActivateAsync(sub.Id, sub.Owner)).GetType().Name;
     }
 
-    private static string JudgeConsole(SequenceLog log, SubscriptionRecord? before, string? plan, int? seats, Step.Rules rules, ConsoleActionResult result) =>
+    private string JudgeConsole(
+        SequenceLog log, Guid id, SubscriptionRecord? before, string? plan, int? seats, Step.Rules rules, bool overriding, ConsoleActionResult result) =>
         result switch
         {
+            ConsoleActionResult.ChangeRequested { Result: ChangeRequestResult.Started started } when overriding
+                && before is not null && Forbidding(rules, before, plan, seats) is { } rule
+                => Overridden(id, started, rule),
             ConsoleActionResult.ChangeRequested requested => Judge(log, "operator", before, plan, seats, rules, requested.Result),
             ConsoleActionResult.Failed failed => Explained(log, "operator", failed.Message, "not sent: " + failed.Message),
             _ => result.ToString(),
         };
+
+    /// <summary>An operator may override an offer rule with a reason; the reason must then be on record (checked at the end).</summary>
+    private string Overridden(Guid id, ChangeRequestResult.Started started, string rule)
+    {
+        _overrides.Add((id, started.Operation.Id, rule));
+        return $"sent overriding rule '{rule}' (operation {started.Operation.Id})";
+    }
 
     /// <summary>A change sent to the marketplace must be one the offer's rules allow; one not sent must say why.</summary>
     private static string Judge(SequenceLog log, string who, SubscriptionRecord? before, string? plan, int? seats, Step.Rules rules, ChangeRequestResult result)
@@ -265,6 +284,21 @@ public sealed class ModelRunner(ModelWorld world)
                 {
                     log.Violation($"[explained] {sub.Id}: the marketplace's {refused.Action} {refused.Id} ended refused, but no ChangeRefused event names the rule");
                 }
+            }
+        }
+
+        foreach (var (id, operation, rule) in _overrides)
+        {
+            var history = await store.HistoryAsync(id);
+            if (!history.Any(e => e.OperationId == operation && (e.Detail ?? "").Contains(OverrideReason, StringComparison.Ordinal)))
+            {
+                log.Violation($"[explained] {id}: an operator overrode rule '{rule}' (operation {operation}) but its history does not record the reason");
+            }
+
+            var audit = await world.Get<AuditLog>().ForSubscriptionAsync(id);
+            if (!audit.Any(a => (a.Detail ?? "").Contains(OverrideReason, StringComparison.Ordinal)))
+            {
+                log.Violation($"[explained] {id}: an operator overrode rule '{rule}' but the audit log does not record the reason");
             }
         }
 

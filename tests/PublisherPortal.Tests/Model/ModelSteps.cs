@@ -25,9 +25,10 @@ public abstract record Step
 
     public sealed record CustomerCancel(int Sub) : Step;
 
-    public sealed record OperatorPlan(int Sub, string Plan) : Step;
+    /// <summary>An operator's change; with <c>Override</c> the operator gives a reason to override the offer's rules.</summary>
+    public sealed record OperatorPlan(int Sub, string Plan, bool Override = false) : Step;
 
-    public sealed record OperatorSeats(int Sub, int Seats) : Step;
+    public sealed record OperatorSeats(int Sub, int Seats, bool Override = false) : Step;
 
     /// <summary>The customer changes the plan in the marketplace: a ChangePlan webhook we accept or refuse.</summary>
     public sealed record MarketplacePlan(int Sub, string Plan) : Step;
@@ -83,8 +84,8 @@ public static class ModelGen
     private static readonly Gen<Step> Change = Gen.Frequency(
         (3, Gen.Select(Sub, Plan, (s, p) => (Step)new Step.CustomerPlan(s, p))),
         (3, Gen.Select(Sub, Seats, (s, n) => (Step)new Step.CustomerSeats(s, n))),
-        (3, Gen.Select(Sub, Plan, (s, p) => (Step)new Step.OperatorPlan(s, p))),
-        (3, Gen.Select(Sub, Seats, (s, n) => (Step)new Step.OperatorSeats(s, n))),
+        (3, Gen.Select(Sub, Plan, Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true))), (s, p, o) => (Step)new Step.OperatorPlan(s, p, o))),
+        (3, Gen.Select(Sub, Seats, Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true))), (s, n, o) => (Step)new Step.OperatorSeats(s, n, o))),
         (1, Sub.Select(s => (Step)new Step.CustomerCancel(s))));
 
     public static readonly Gen<Step> Step = Gen.Frequency(
