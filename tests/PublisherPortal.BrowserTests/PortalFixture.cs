@@ -71,6 +71,14 @@ public sealed partial class PortalFixture : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<Purchase>(Json))!;
     }
 
+    /// <summary>Microsoft's side acts on a subscription (POST /emulator/subscriptions/{id}/{action}: suspend, unsubscribe, token…).</summary>
+    public async Task<JsonElement> MarketplaceActsAsync(Guid subscriptionId, string action)
+    {
+        var response = await _http.PostAsJsonAsync(new Uri(EmulatorHttpBase, $"emulator/subscriptions/{subscriptionId}/{action}"), new { });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(Json)).Clone();
+    }
+
     /// <summary>The emulator's current view of a subscription (GET /emulator/subscriptions).</summary>
     public async Task<string?> MarketplaceStatusAsync(Guid subscriptionId)
     {

@@ -130,8 +130,8 @@ public sealed partial class OperatorActions(
             {
                 var run = await reconciler.RunAsync(ReconciliationTriggers.Operator, ct);
                 result = run.Failed == 0
-                    ? new ConsoleActionResult.Done($"Reconciled {run.Checked} subscriptions: {run.Added} new, {run.Corrected} corrected, {run.Skipped} left to a change in flight.")
-                    : new ConsoleActionResult.Failed($"Reconciled {run.Checked} subscriptions; {run.Failed} could not be checked. See the portal's logs.");
+                    ? new ConsoleActionResult.Done($"Reconciled {Words.Count(run.Checked, "subscription")}: {run.Added} new, {run.Corrected} corrected, {run.Skipped} left to a change in flight.")
+                    : new ConsoleActionResult.Failed($"Reconciled {Words.Count(run.Checked, "subscription")}; {run.Failed} could not be checked. See the portal's logs.");
             }
             catch (Exception e) when (IsMarketplaceTrouble(e, ct))
             {
@@ -239,7 +239,7 @@ public sealed partial class OperatorActions(
         {
             var refresh = await catalogue.RefreshAsync(ct);
             ConsoleActionResult result = refresh.Problems.Count == 0
-                ? new ConsoleActionResult.Done($"Catalogue refreshed: {refresh.Plans} plans of {refresh.Offers} offers.")
+                ? new ConsoleActionResult.Done($"Catalogue refreshed: {Words.Count(refresh.Plans, "plan")} of {Words.Count(refresh.Offers, "offer")}.")
                 : new ConsoleActionResult.Failed(string.Join(" ", refresh.Problems));
             await audit.RecordAsync(actor.Actor, "RefreshCatalogue", null, $"{refresh.Offers} offers, {refresh.Plans} plans", Outcome(result), ct);
             return result;

@@ -58,6 +58,14 @@ public sealed partial class DemoSeeder(
     private async Task SeedAsync(CancellationToken ct)
     {
         var simulator = emulator.Simulator;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            // Customers read offers by name; the marketplace's API only knows the ids.
+            var names = scope.ServiceProvider.GetRequiredService<OfferNames>();
+            await names.SaveAsync("insights-saas", "Contoso Insights", DemoActor, ct);
+            await names.SaveAsync("backup-saas", "Contoso Backup", DemoActor, ct);
+        }
+
         var contosoTeam = await BuyAsync(new PurchaseRequest { PlanId = "team", Quantity = 10, SubscriptionName = "Contoso analytics" }, activate: true, ct);
         var contosoBackup = await BuyAsync(new PurchaseRequest { OfferId = "backup-saas", PlanId = "pro", Quantity = 25, SubscriptionName = "Contoso backup" }, activate: true, ct);
         await BuyAsync(PurchaseRequest.ResellerDemo() with { SubscriptionName = "Fabrikam via reseller" }, activate: true, ct, DemoIdentities.Bob);

@@ -15,8 +15,12 @@ public sealed record CustomerSubscription(
     OperationRecord? PendingOperation,
     ActivationApproval? Approval = null,
     IReadOnlyList<CustomField>? Fields = null,
-    ChangeOptions? Options = null)
+    ChangeOptions? Options = null,
+    string? OfferDisplayName = null)
 {
+    /// <summary>The offer as customers read it: the Admin's display name, the id only while none is set.</summary>
+    public string OfferName => OfferDisplayName ?? Subscription.OfferId;
+
     /// <summary>The answers the customer gave the offer's own questions, to show on their card.</summary>
     public IReadOnlyDictionary<string, string?> Answers => AccountSetup.AnswersFrom(Subscription.AccountSettings);
 
@@ -56,12 +60,14 @@ public sealed class CustomerSubscriptions(
     ChangeRules rules,
     IFulfillmentClient marketplace,
     TimeProvider time,
-    IOptions<LandingOptions> options)
+    IOptions<LandingOptions> options,
+    OfferNames offerNames)
 {
     public async Task<IReadOnlyList<CustomerSubscription>> ListAsync(CurrentUser user, CancellationToken ct = default)
     {
         var mine = await subscriptions.ListForCustomerAsync(user.TenantId, user.ObjectId, ct);
         var names = await landing.PlanNamesAsync(ct);
+        var offerNamesById = await offerNames.AllAsync(ct);
         var rows = new List<CustomerSubscription>(mine.Count);
         foreach (var s in mine)
         {
@@ -69,7 +75,8 @@ public sealed class CustomerSubscriptions(
             var approval = await approvals.FindAsync(s.Id, ct);
             var fields = (await policies.FindAsync(s.OfferId, ct)).CustomFields;
             var options = await rules.OptionsAsync(s, ChangeSide.Customer, ct);
-            rows.Add(new CustomerSubscription(s, names.GetValueOrDefault((s.OfferId, s.PlanId)) ?? s.PlanId, pending, approval, fields, options));
+            rows.Add(new CustomerSubscription(s, names.GetValueOrDefault((s.OfferId, s.PlanId)) ?? s.PlanId, pending, approval, fields, options,
+                offerNamesById.GetValueOrDefault(s.OfferId)));
         }
 
         return rows;

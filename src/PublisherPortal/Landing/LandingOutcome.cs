@@ -12,6 +12,9 @@ public sealed record PurchaseView
     /// <summary>The plan the subscription is on, from the marketplace's list (null when the list does not name it).</summary>
     public Plan? Plan { get; init; }
 
+    /// <summary>The offer as customers read it (OfferNames); its id until an Admin names it.</summary>
+    public string OfferName { get; init; } = "";
+
     public string PlanDisplayName => Plan is { DisplayName.Length: > 0 } p ? p.DisplayName : Subscription.PlanId;
 
     public bool IsPerSeat => Plan?.IsPricePerSeat ?? Subscription.Quantity is not null;

@@ -23,7 +23,8 @@ public sealed partial class LandingService(
     AuditLog audit,
     TimeProvider time,
     IOptions<LandingOptions> options,
-    ILogger<LandingService> logger)
+    ILogger<LandingService> logger,
+    OfferNames offerNames)
 {
     private LandingOptions Settings => options.Value;
 
@@ -94,6 +95,10 @@ public sealed partial class LandingService(
         await audit.RecordAsync(user.Actor, EventKinds.TenantMismatchConfirmed, record.Id, detail, "Confirmed", connection, tx, ct);
         await tx.CommitAsync(ct);
     }
+
+    /// <summary>The people the welcome mail went to, as the outbox holds it (empty when none was sent).</summary>
+    public Task<IReadOnlyList<string>> WelcomeRecipientsAsync(Guid subscriptionId, CancellationToken ct = default) =>
+        landing.WelcomeRecipientsAsync(subscriptionId, ct);
 
     public Task MoveToStepAsync(Guid subscriptionId, WizardStep step, CancellationToken ct = default) =>
         landing.MoveToStepAsync(subscriptionId, step, ct);
@@ -415,6 +420,7 @@ public sealed partial class LandingService(
             TenantMismatchConfirmed = mismatch && await landing.HasEventAsync(record.Id, EventKinds.TenantMismatchConfirmed, ct),
             Policy = await policies.FindAsync(record.OfferId, ct),
             Approval = await approvals.FindAsync(record.Id, ct),
+            OfferName = await offerNames.NameOfAsync(record.OfferId, ct),
         };
     }
 

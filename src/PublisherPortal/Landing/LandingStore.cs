@@ -104,4 +104,19 @@ public sealed class LandingStore(PortalDatabase database, TimeProvider time)
             "SELECT offer_id, plan_id, display_name FROM plans", cancellationToken: ct));
         return rows.ToDictionary(r => (r.OfferId, r.PlanId), r => r.DisplayName);
     }
+
+    /// <summary>
+    /// Who the welcome mail was queued for (the ActivationDone row of the outbox, written with the Activated event), so
+    /// the success page names exactly those people; empty when no welcome mail was queued (switched off for the offer).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WelcomeRecipientsAsync(Guid subscriptionId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var recipients = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition("""
+            SELECT recipients FROM notification_outbox
+            WHERE subscription_id = @subscriptionId AND notification = @notification
+            ORDER BY id
+            """, new { subscriptionId, notification = Notifications.NotificationCatalog.ActivationDone.Name }, cancellationToken: ct));
+        return recipients is null ? [] : recipients.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
 }

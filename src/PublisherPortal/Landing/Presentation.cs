@@ -8,14 +8,7 @@ namespace PublisherPortal.Landing;
 /// <summary>The marketplace's codes in words a customer reads without a glossary.</summary>
 public static class Presentation
 {
-    public static string Status(SubscriptionStatus status) => status switch
-    {
-        SubscriptionStatus.PendingFulfillmentStart or SubscriptionStatus.NotStarted => "Waiting for activation",
-        SubscriptionStatus.Subscribed => "Active",
-        SubscriptionStatus.Suspended => "Suspended",
-        SubscriptionStatus.Unsubscribed => "Cancelled",
-        _ => "Unknown",
-    };
+    public static string Status(SubscriptionStatus status) => Subscriptions.StatusWords.Of(status);
 
     public static Color StatusColor(SubscriptionStatus status) => status switch
     {
@@ -58,7 +51,19 @@ public static class Presentation
     public static string Date(DateTimeOffset? value) =>
         value is { } v ? v.ToString("d MMMM yyyy", CultureInfo.InvariantCulture) : "set at activation";
 
-    public static string Renewal(bool autoRenew, DateTimeOffset? termEnd) => (autoRenew, termEnd) switch
+    /// <summary>
+    /// What happens at the end of the term, true for the status: only an active subscription renews. A cancelled one
+    /// promising "Renews automatically" told customers they would be billed again.
+    /// </summary>
+    public static string Renewal(SubscriptionStatus status, bool autoRenew, DateTimeOffset? termEnd) => status switch
+    {
+        SubscriptionStatus.Unsubscribed => "Does not renew: the subscription is cancelled",
+        SubscriptionStatus.PendingFulfillmentStart or SubscriptionStatus.NotStarted => "The term starts when you activate",
+        SubscriptionStatus.Suspended => "On hold while suspended: it renews only once payment is settled",
+        _ => Renewal(autoRenew, termEnd),
+    };
+
+    private static string Renewal(bool autoRenew, DateTimeOffset? termEnd) => (autoRenew, termEnd) switch
     {
         (true, { } end) => $"Renews automatically on {Date(end)}",
         (true, null) => "Renews automatically at the end of each term",
@@ -68,4 +73,16 @@ public static class Presentation
 
     public static string Seats(int? quantity, bool perSeat) =>
         perSeat && quantity is { } q ? (q == 1 ? "1 seat" : $"{q} seats") : "Flat rate (no seat count)";
+
+    /// <summary>"a", "a and b", "a, b and c": people, in a sentence.</summary>
+    public static string List(IReadOnlyList<string> items) => items.Count switch
+    {
+        0 => "",
+        1 => items[0],
+        _ => $"{string.Join(", ", items.Take(items.Count - 1))} and {items[^1]}",
+    };
+
+    /// <summary>"1 subscription", "3 subscriptions": a count with its noun in the right number.</summary>
+    public static string Count(int n, string singular, string? plural = null) =>
+        n == 1 ? $"1 {singular}" : $"{n.ToString(CultureInfo.InvariantCulture)} {plural ?? singular + "s"}";
 }

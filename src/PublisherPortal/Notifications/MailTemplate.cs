@@ -15,7 +15,12 @@ public static partial class MailTemplate
     [
         new("SubscriptionName", "the name the customer gave the subscription"),
         new("SubscriptionId", "the marketplace's subscription id"),
-        new("OfferId", "the offer"),
+        new("OfferId", "the offer's id"),
+        new("OfferName", "the offer's display name (its id until an Admin names it)"),
+        new("PlanName", "the plan now, by its display name"),
+        new("PreviousPlanName", "the plan before a plan change, by its display name"),
+        new("Seats", "the seats now in words: \"1 seat\", \"5 seats\" or \"flat rate\""),
+        new("PreviousSeats", "the seats before a change, in words"),
         new("PlanId", "the plan now"),
         new("PreviousPlanId", "the plan before a plan change"),
         new("Quantity", "the seats now (empty for flat plans)"),
@@ -26,6 +31,7 @@ public static partial class MailTemplate
         new("Reason", "why: the rejection reason, the refusing rule, the acknowledgement error"),
         new("EventTime", "when it happened (UTC)"),
         new("PortalUrl", "the portal's address"),
+        new("SignInUrl", "the link that signs the reader in and opens their subscriptions"),
         new("SubscriptionUrl", "customers: their subscriptions page; operators: the console page of the subscription"),
     ];
 

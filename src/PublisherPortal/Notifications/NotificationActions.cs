@@ -69,6 +69,17 @@ public sealed class NotificationActions(
         return new ActionAnswer(Severity.Success, $"\"{notification.Label}\" mails for {offerId} are {(enabled ? "on" : "off")}.");
     }
 
+    public async Task<ActionAnswer> SetRecipientOptionAsync(ClaimsPrincipal user, string offerId, RecipientOption option, bool enabled, CancellationToken ct = default)
+    {
+        if (!await AllowedAsync(user, Policies.Admin))
+        {
+            return ActionAnswer.Denied("admins");
+        }
+
+        await settings.SetEnabledAsync(offerId, option, enabled, CurrentUser.From(user).Actor, ct);
+        return new ActionAnswer(Severity.Success, $"\"{option.Label}\" for {offerId} is {(enabled ? "on" : "off")}.");
+    }
+
     public async Task<ActionAnswer> SendAgainAsync(ClaimsPrincipal user, OutboxMail mail, CancellationToken ct = default)
     {
         if (!await AllowedAsync(user, Policies.Operator))

@@ -34,6 +34,9 @@ public sealed record Notification(string Name, string EventKind, Audience Audien
     public string? AlreadyToldBy { get; init; }
 }
 
+/// <summary>A per-offer switch that widens who one notification goes to; stored with the notification switches.</summary>
+public sealed record RecipientOption(string Name, string Label, Notification Notification, bool OnByDefault);
+
 public static class NotificationCatalog
 {
     /// <summary>Not a history event: an acknowledgement to the marketplace that ended Failed (Webhooks/AcknowledgementSender).</summary>
@@ -52,13 +55,27 @@ public static class NotificationCatalog
         Console: {SubscriptionUrl}
         """;
 
-    public static readonly Notification ActivationDone = Customer("ActivationDone", EventKinds.Activated, "Activation done",
+    /// <summary>
+    /// The welcome mail. It goes to the administrator entered in the wizard (and the beneficiary when the offer's
+    /// <see cref="WelcomeCopiesBeneficiary"/> switch is on) and always carries the sign-in link: the wizard's success page
+    /// promises both.
+    /// </summary>
+    public static readonly Notification ActivationDone = Customer("ActivationDone", EventKinds.Activated, "Activation done (welcome)",
         "{SubscriptionName} is active",
-        "Your subscription {SubscriptionName} ({OfferId}, plan {PlanId}, {Quantity} seats) is active. You can start using it now.");
+        "Welcome! Your subscription {SubscriptionName} ({OfferName}, plan {PlanName}, {Seats}) is active. You can start using it now.\n\nSign in: {SignInUrl}");
+
+    /// <summary>
+    /// A per-offer switch (off unless an Admin turns it on): the welcome mail also goes to the marketplace's beneficiary,
+    /// for offers where the person who bought is not the one who administers the account but should hear of it.
+    /// </summary>
+    public static readonly RecipientOption WelcomeCopiesBeneficiary = new(
+        "ActivationDone.Beneficiary", "Welcome mail also to the beneficiary", ActivationDone, OnByDefault: false);
+
+    public static IReadOnlyList<RecipientOption> RecipientOptions { get; } = [WelcomeCopiesBeneficiary];
 
     public static readonly Notification AwaitingApproval = Customer("AwaitingApproval", EventKinds.AwaitingApproval, "Awaiting approval",
         "We are reviewing {SubscriptionName}",
-        "Thank you for setting up {SubscriptionName}. Our team reviews new subscriptions of {OfferId} before activation; we will write again when it is done.");
+        "Thank you for setting up {SubscriptionName}. Our team reviews new subscriptions of {OfferName} before activation; we will write again when it is done.");
 
     public static readonly Notification ApprovalGranted = Customer("ApprovalGranted", EventKinds.ApprovalGranted, "Approved",
         "{SubscriptionName} was approved",
@@ -69,12 +86,12 @@ public static class NotificationCatalog
         "We could not approve your subscription {SubscriptionName}: {Reason}\nIt will be cancelled in the marketplace, and you will not be charged for it.");
 
     public static readonly Notification PlanChanged = Customer("PlanChanged", EventKinds.PlanChanged, "Plan changed",
-        "{SubscriptionName} is now on plan {PlanId}",
-        "The plan of {SubscriptionName} changed from {PreviousPlanId} to {PlanId} ({Quantity} seats).");
+        "{SubscriptionName} is now on plan {PlanName}",
+        "The plan of {SubscriptionName} changed from {PreviousPlanName} to {PlanName} ({Seats}).");
 
     public static readonly Notification SeatsChanged = Customer("SeatsChanged", EventKinds.QuantityChanged, "Seats changed",
-        "{SubscriptionName} now has {Quantity} seats",
-        "The seats of {SubscriptionName} changed from {PreviousQuantity} to {Quantity}.");
+        "{SubscriptionName} now has {Seats}",
+        "The seats of {SubscriptionName} changed from {PreviousSeats} to {Seats}.");
 
     public static readonly Notification Suspended = Customer("Suspended", EventKinds.Suspended, "Suspended",
         "{SubscriptionName} is suspended",
@@ -93,7 +110,7 @@ public static class NotificationCatalog
 
     public static readonly Notification NewPurchase = Operator("NewPurchase", EventKinds.Resolved, "New purchase",
         "New purchase: {SubscriptionName} ({OfferId}/{PlanId})",
-        "{CustomerEmail} bought {OfferId}, plan {PlanId}, {Quantity} seats. The customer is now in the activation wizard.");
+        "{CustomerEmail} bought {OfferId}, plan {PlanId}, {Seats}. The customer is now in the activation wizard.");
 
     public static readonly Notification ApprovalNeeded = Operator("ApprovalNeeded", EventKinds.AwaitingApproval, "Approval needed",
         "Approval needed: {SubscriptionName}",
@@ -101,7 +118,7 @@ public static class NotificationCatalog
 
     public static readonly Notification ChangeRefused = Operator("ChangeRefused", EventKinds.ChangeRefused, "Change refused",
         "Change refused: {SubscriptionName}",
-        "A change of {SubscriptionName} ({OfferId}, plan {PlanId}, {Quantity} seats) was refused: {Reason}");
+        "A change of {SubscriptionName} ({OfferId}, plan {PlanId}, {Seats}) was refused: {Reason}");
 
     public static readonly Notification AcknowledgementFailed = Operator("AcknowledgementFailed", AcknowledgementFailedEvent, "Acknowledgement failed",
         "Marketplace acknowledgement failed: {SubscriptionName}",

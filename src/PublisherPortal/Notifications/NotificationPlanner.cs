@@ -62,9 +62,11 @@ public sealed partial class NotificationPlanner(
         Notification notification, MailSubscription subscription, SubscriptionEvent? cause, string? reason, string dedupeKey,
         DbConnection connection, DbTransaction? tx, CancellationToken ct)
     {
-        var recipients = notification.Audience == Audience.Customer
-            ? subscription.CustomerRecipients()
-            : [.. options.Value.OperatorAddresses.Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a.Trim())];
+        var recipients = notification.Audience == Audience.Operators
+            ? [.. options.Value.OperatorAddresses.Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a.Trim())]
+            : notification == NotificationCatalog.ActivationDone
+                ? subscription.WelcomeRecipients(await settings.IsOnAsync(subscription.OfferId, NotificationCatalog.WelcomeCopiesBeneficiary, connection, tx, ct))
+                : subscription.CustomerRecipients();
         if (recipients.Count == 0)
         {
             Log.NoRecipients(logger, notification.Name, subscription.Id);
@@ -92,6 +94,13 @@ public sealed partial class NotificationPlanner(
         var now = time.GetUtcNow();
         var wording = await settings.WordingAsync(notification, connection, tx, ct);
         var facts = MailFacts.Of(subscription, cause, reason, notification.Audience, portal.Base, now);
+        var body = MailTemplate.Render(wording.Body, facts);
+        if (notification == NotificationCatalog.ActivationDone && !body.Contains(facts["SignInUrl"]!, StringComparison.Ordinal))
+        {
+            // An Admin's wording may drop the placeholder; the success page promised the link, so it is added under the text.
+            body += $"\n\nSign in: {facts["SignInUrl"]}";
+        }
+
         var queued = await outbox.EnqueueAsync(new OutboxMail
         {
             DedupeKey = dedupeKey,
@@ -102,7 +111,7 @@ public sealed partial class NotificationPlanner(
             SourceEventId = cause?.Id,
             Recipients = string.Join(',', recipients),
             Subject = MailTemplate.Render(wording.Subject, facts),
-            Body = MailTemplate.Render(wording.Body, facts),
+            Body = body,
             MessageId = NewMessageId(),
             State = MailStates.Pending,
             NextAttemptAt = now,
@@ -128,11 +137,24 @@ public sealed partial class NotificationPlanner(
         return $"{Guid.NewGuid():N}@{domain}";
     }
 
-    private static Task<MailSubscription?> FindAsync(Guid id, DbConnection connection, DbTransaction? tx, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<MailSubscription>(new CommandDefinition("""
-            SELECT id, name, offer_id, plan_id, quantity, status, beneficiary_email, purchaser_email
-            FROM subscriptions WHERE id = @id
+    private static async Task<MailSubscription?> FindAsync(Guid id, DbConnection connection, DbTransaction? tx, CancellationToken ct)
+    {
+        var found = await connection.QuerySingleOrDefaultAsync<MailSubscription>(new CommandDefinition("""
+            SELECT s.id, s.name, s.offer_id, s.plan_id, s.quantity, s.status, s.beneficiary_email, s.purchaser_email,
+                   s.account_admin_email, n.display_name AS offer_name
+            FROM subscriptions s LEFT JOIN offer_display_names n ON n.offer_id = s.offer_id
+            WHERE s.id = @id
             """, new { id }, tx, cancellationToken: ct));
+        if (found is null)
+        {
+            return null;
+        }
+
+        // Customers read plans by name; the catalogue has them once the plan list was fetched (else the id shows).
+        var plans = await connection.QueryAsync<(string PlanId, string DisplayName)>(new CommandDefinition(
+            "SELECT plan_id, display_name FROM plans WHERE offer_id = @offerId", new { offerId = found.OfferId }, tx, cancellationToken: ct));
+        return found with { PlanNames = plans.ToDictionary(p => p.PlanId, p => p.DisplayName, StringComparer.OrdinalIgnoreCase) };
+    }
 
     private static partial class Log
     {

@@ -74,6 +74,12 @@ public sealed class NotificationSettingsStore(PortalDatabase database, AuditLog 
             "SELECT enabled FROM notification_switches WHERE offer_id = @offerId AND notification = @name",
             new { offerId, name = notification.Name }, tx, cancellationToken: ct)) ?? true;
 
+    /// <summary>A recipient option for this offer: its default (<see cref="RecipientOption.OnByDefault"/>) unless an Admin set it.</summary>
+    public async Task<bool> IsOnAsync(string offerId, RecipientOption option, DbConnection connection, DbTransaction? tx, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+            "SELECT enabled FROM notification_switches WHERE offer_id = @offerId AND notification = @name",
+            new { offerId, name = option.Name }, tx, cancellationToken: ct)) ?? option.OnByDefault;
+
     /// <summary>The switches an Admin turned off or on explicitly; anything not listed is on.</summary>
     public async Task<IReadOnlyList<NotificationSwitch>> SwitchesAsync(CancellationToken ct = default)
     {
@@ -83,7 +89,13 @@ public sealed class NotificationSettingsStore(PortalDatabase database, AuditLog 
         return rows.AsList();
     }
 
-    public async Task SetEnabledAsync(string offerId, Notification notification, bool enabled, string actor, CancellationToken ct = default)
+    public Task SetEnabledAsync(string offerId, Notification notification, bool enabled, string actor, CancellationToken ct = default) =>
+        SetSwitchAsync(offerId, notification.Name, enabled, actor, ct);
+
+    public Task SetEnabledAsync(string offerId, RecipientOption option, bool enabled, string actor, CancellationToken ct = default) =>
+        SetSwitchAsync(offerId, option.Name, enabled, actor, ct);
+
+    private async Task SetSwitchAsync(string offerId, string name, bool enabled, string actor, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
@@ -92,8 +104,8 @@ public sealed class NotificationSettingsStore(PortalDatabase database, AuditLog 
             VALUES (@offerId, @name, @enabled, @now, @actor)
             ON CONFLICT (offer_id, notification) DO UPDATE SET enabled = excluded.enabled,
                 updated_at = excluded.updated_at, updated_by = excluded.updated_by
-            """, new { offerId, name = notification.Name, enabled, now = time.GetUtcNow(), actor }, tx, cancellationToken: ct));
-        await audit.RecordAsync(actor, SwitchChangedAction, null, $"{offerId}/{notification.Name}: {(enabled ? "on" : "off")}", "Saved", connection, tx, ct);
+            """, new { offerId, name, enabled, now = time.GetUtcNow(), actor }, tx, cancellationToken: ct));
+        await audit.RecordAsync(actor, SwitchChangedAction, null, $"{offerId}/{name}: {(enabled ? "on" : "off")}", "Saved", connection, tx, ct);
         await tx.CommitAsync(ct);
     }
 

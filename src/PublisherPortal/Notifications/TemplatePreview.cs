@@ -31,7 +31,10 @@ public sealed class TemplatePreview(PortalDatabase database, PortalAddress porta
             _ => null,
         };
         var facts = MailFacts.Of(target, cause, reason, notification.Audience, portal.Base, time.GetUtcNow());
-        var recipients = notification.Audience == Audience.Customer ? target.CustomerRecipients() : options.Value.OperatorAddresses;
+        // The preview shows the welcome mail's administrator only; the offer's "also to the beneficiary" switch adds one.
+        var recipients = notification.Audience == Audience.Operators ? options.Value.OperatorAddresses
+            : notification == NotificationCatalog.ActivationDone ? target.WelcomeRecipients(copyBeneficiary: false)
+            : target.CustomerRecipients();
         return new PreviewResult(
             MailTemplate.Render(subject, facts),
             MailTemplate.Render(body, facts),
@@ -52,7 +55,7 @@ public sealed class TemplatePreview(PortalDatabase database, PortalAddress porta
     {
         await using var connection = await database.OpenAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<MailSubscription>(new CommandDefinition("""
-            SELECT id, name, offer_id, plan_id, quantity, status, beneficiary_email, purchaser_email
+            SELECT id, name, offer_id, plan_id, quantity, status, beneficiary_email, purchaser_email, account_admin_email
             FROM subscriptions WHERE id = @id
             """, new { id }, cancellationToken: ct));
     }

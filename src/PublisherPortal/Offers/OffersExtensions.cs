@@ -19,6 +19,7 @@ public static class OffersExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OfferPolicyStore>();
+        services.TryAddSingleton<OfferNames>();
         services.TryAddSingleton<ActivationApprovalStore>();
         services.TryAddScoped<OfferSettings>();
         services.TryAddSingleton<ApprovalQueue>();

@@ -23,6 +23,20 @@ public sealed class ConsolePagesTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task One_plan_with_one_subscription_reads_in_the_singular()
+    {
+        SignInAsOperator();
+        await ConsoleSeed.PlanAsync(Db, "insights-saas", "team", perSeat: true, min: 1, max: 50);
+        await ConsoleSeed.SubscriptionAsync(Db, planId: "team", quantity: 1);
+
+        var page = RenderPage<PlansPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("1 plan · 1 subscription · 1 seat",
+            string.Join(' ', page.Find("[data-offer=insights-saas]").TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
+            StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Plans_show_bounds_price_and_usage_and_only_operators_may_refresh()
     {
         SignInAsFinance();

@@ -23,10 +23,60 @@ public sealed class SubscriptionPagesTests : ConsoleTestContext
         page.WaitForAssertion(() =>
         {
             Assert.Contains("Active one", page.Find("[data-testid=subscriptions-grid]").TextContent, StringComparison.Ordinal);
-            Assert.Equal("Subscribed 2", Normalise(page.Find("[data-status=Subscribed]").TextContent));
+            Assert.Equal("Active 2", Normalise(page.Find("[data-status=Subscribed]").TextContent));
             Assert.Equal("Suspended 1", Normalise(page.Find("[data-status=Suspended]").TextContent));
             Assert.Equal("All 3", Normalise(page.Find("[data-status=All]").TextContent));
         });
+    }
+
+    [Fact]
+    public async Task Statuses_read_as_words_in_the_grid_never_as_the_marketplace_codes()
+    {
+        SignInAsOperator();
+        await ConsoleSeed.SubscriptionAsync(Db, name: "Waiting one", status: SubscriptionStatus.PendingFulfillmentStart);
+        await ConsoleSeed.SubscriptionAsync(Db, name: "Gone one", status: SubscriptionStatus.Unsubscribed);
+
+        var page = RenderPage<SubscriptionsPage>();
+
+        page.WaitForAssertion(() =>
+        {
+            var grid = page.Find("[data-testid=subscriptions-grid]").TextContent;
+            Assert.Contains("Waiting for activation", grid, StringComparison.Ordinal);
+            Assert.Contains("Cancelled", grid, StringComparison.Ordinal);
+            Assert.Equal("Waiting for activation 1", Normalise(page.Find("[data-status=PendingFulfillmentStart]").TextContent));
+            Assert.DoesNotContain("PendingFulfillmentStart", page.Find("[data-testid=status-counts]").TextContent + grid, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unsubscribed", grid, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task The_detail_page_names_the_status_in_words_and_history_lines_without_state_have_no_empty_plan()
+    {
+        SignInAsOperator();
+        var id = await ConsoleSeed.SubscriptionAsync(Db, name: "Waiting one", status: SubscriptionStatus.PendingFulfillmentStart);
+        await using (var connection = await Db.Database.OpenAsync())
+        {
+            await using var tx = await Db.Database.BeginWriteAsync(connection);
+            await new SubscriptionStore(Db.Database, Db.Time).AppendEventAsync(new SubscriptionEvent
+            {
+                SubscriptionId = id,
+                OfferId = "insights-saas",
+                OccurredAt = Db.Time.GetUtcNow(),
+                Kind = EventKinds.Configured,
+                Source = EventSources.Customer,
+                Actor = "alice@contoso.example",
+                Detail = "Organisation Contoso, administrator alice@contoso.example, data region westeurope.",
+            }, connection, tx);
+            await tx.CommitAsync();
+        }
+
+        var page = RenderPage<SubscriptionDetailPage>(p => p.Add(x => x.SubscriptionId, id));
+
+        page.WaitForAssertion(() => Assert.Equal("Waiting for activation", page.Find("[data-testid=status]").TextContent.Trim()));
+        var lines = page.FindAll("[data-testid=history-line]").Select(l => Normalise(l.TextContent)).ToList();
+        Assert.Contains("Account set up", lines);
+        Assert.DoesNotContain(lines, l => l.Contains(", plan", StringComparison.Ordinal) && !l.Contains("plan team", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("— ,", StringComparison.Ordinal) || l.EndsWith('—'));
     }
 
     [Fact]

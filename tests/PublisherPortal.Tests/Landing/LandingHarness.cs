@@ -38,6 +38,7 @@ public static class LandingServices
         services.AddSingleton<LandingStore>();
         services.AddSingleton<PlanStore>();
         services.AddSingleton<PublisherPortal.Offers.OfferPolicyStore>();
+        services.AddSingleton<PublisherPortal.Offers.OfferNames>();
         services.AddSingleton<PublisherPortal.Offers.ActivationApprovalStore>();
         services.AddScoped<LandingService>();
         services.AddScoped<CustomerSubscriptions>();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using PublisherPortal.Data;
 using PublisherPortal.Landing;
+using PublisherPortal.Notifications;
 using PublisherPortal.Tests.Support;
 
 namespace PublisherPortal.Tests.Landing;
@@ -124,6 +125,27 @@ public sealed class LandingPageTests : PortalTestContext, IClassFixture<Emulator
     }
 
     [Fact]
+    public async Task The_success_page_names_exactly_who_the_welcome_mail_went_to()
+    {
+        // The mail planner follows the history as in the portal, so the page reads the outbox row the activation wrote.
+        Services.AddNotificationServices(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        var purchase = await Emulator.Simulator.PurchaseAsync(new PurchaseRequest());
+        var page = Open(purchase.Token);
+        await page.ClickAsync("[data-testid=review-continue]");
+        Await(page, "input[data-testid=admin-email]").Input("it-admin@contoso.example");
+
+        await page.ClickAsync("[data-testid=setup-continue]");
+        await page.ClickAsync("[data-testid=plan-continue]");
+        await page.ClickAsync("[data-testid=activate]");
+
+        var told = Await(page, "[data-testid=welcome-recipients]").TextContent;
+        Assert.Contains("welcome message with the sign-in link to it-admin@contoso.example.", told);
+        Assert.DoesNotContain("alice@contoso.example", told);
+        var queued = await Services.GetRequiredService<PublisherPortal.Notifications.MailOutbox>().ForSubscriptionAsync(purchase.SubscriptionId);
+        Assert.Equal(["it-admin@contoso.example"], queued.Single(m => m.Notification == "ActivationDone").RecipientList);
+    }
+
+    [Fact]
     public async Task An_empty_organisation_name_keeps_the_customer_on_the_account_step()
     {
         var purchase = await Emulator.Simulator.PurchaseAsync(new PurchaseRequest());
@@ -231,5 +253,92 @@ public sealed class LandingPageTests : PortalTestContext, IClassFixture<Emulator
         var screen = Screen(Open(Emulator.Simulator.IssueToken(purchase.SubscriptionId)), "suspended");
 
         Assert.Contains("payment", screen.TextContent);
+    }
+
+    private async Task<SimulatedPurchase> ActiveAsync(PurchaseRequest? request = null)
+    {
+        var purchase = await Emulator.Simulator.PurchaseAsync(request ?? new PurchaseRequest());
+        SignInAs(DemoIdentities.Alice);
+        var landing = Services.GetRequiredService<LandingService>();
+        var alice = DemoIdentities.Alice.AsUser();
+        await landing.OpenAsync(purchase.Token, alice);
+        await landing.SaveSetupAsync(purchase.SubscriptionId, LandingServices.ValidSetup(), alice);
+        await landing.ActivateAsync(purchase.SubscriptionId, alice);
+        return purchase;
+    }
+
+    [Fact]
+    public async Task A_cancelled_subscription_never_promises_to_renew()
+    {
+        var purchase = await ActiveAsync();
+        await Emulator.Simulator.UnsubscribeAsync(purchase.SubscriptionId);
+
+        var screen = Screen(Open(Emulator.Simulator.IssueToken(purchase.SubscriptionId)), "ended");
+
+        Assert.DoesNotContain("Renews automatically", screen.TextContent);
+        Assert.Contains("Does not renew", screen.TextContent);
+    }
+
+    [Fact]
+    public async Task A_suspended_card_in_my_subscriptions_says_why_and_what_to_do()
+    {
+        var purchase = await ActiveAsync();
+        await Services.GetRequiredService<SubscriptionStore>().ApplyChangeAsync(
+            new SubscriptionChange(purchase.SubscriptionId, EventKinds.Suspended, EventSources.Marketplace, null)
+            {
+                Status = Marketplace.Models.SubscriptionStatus.Suspended,
+                AccessEnabled = false,
+            });
+        Render<MudPopoverProvider>();
+
+        var page = Render<MySubscriptionsPage>();
+
+        var why = page.WaitForElement("[data-testid=suspended-why]", Patience).TextContent;
+        Assert.Contains("could not collect a payment", why);
+        Assert.Contains("Azure portal", why);
+        Assert.Contains("30 days", why);
+        Assert.DoesNotContain("Renews automatically", page.Find("[data-testid=subscription]").TextContent);
+    }
+
+    [Fact]
+    public async Task Customers_read_the_offer_by_its_display_name_with_the_id_second()
+    {
+        SignInAs(DemoIdentities.Alice);
+        await Services.GetRequiredService<PublisherPortal.Offers.OfferNames>().SaveAsync("insights-saas", "Contoso Insights", "ada@publisher.example");
+        var purchase = await ActiveAsync(new PurchaseRequest { PlanId = "team", Quantity = 1 });
+
+        var summary = Screen(Open(Emulator.Simulator.IssueToken(purchase.SubscriptionId)), "already-active");
+        Assert.Contains("Contoso Insights (insights-saas)", summary.QuerySelector("[data-testid=offer]")!.TextContent);
+
+        var cards = Render<MySubscriptionsPage>();
+        Assert.Equal("Contoso Insights", cards.WaitForElement("[data-testid=offer]", Patience).TextContent.Trim());
+        Assert.Equal("Team", cards.Find("[data-testid=plan]").TextContent.Replace("Plan", "").Trim());
+        Assert.Equal("1 seat", cards.Find("[data-testid=seats]").TextContent.Replace("Seats", "").Trim());
+    }
+
+    [Fact]
+    public async Task An_approval_offer_s_last_step_reads_as_submitting_for_approval()
+    {
+        SignInAs(DemoIdentities.Alice);
+        var policies = Services.GetRequiredService<PublisherPortal.Offers.OfferPolicyStore>();
+        var before = await policies.FindAsync("insights-saas");
+        await using (var connection = await _db.Database.OpenAsync())
+        {
+            await using var tx = await _db.Database.BeginWriteAsync(connection);
+            await policies.SaveAsync(before with { Activation = PublisherPortal.Offers.ActivationMode.OperatorApproval }, before.Version, "ada", DateTimeOffset.UtcNow, connection, tx, default);
+            await tx.CommitAsync();
+        }
+
+        var purchase = await Emulator.Simulator.PurchaseAsync(new PurchaseRequest());
+        var page = Open(purchase.Token);
+        await page.ClickAsync("[data-testid=review-continue]");
+        await page.ClickAsync("[data-testid=setup-continue]");
+        await page.ClickAsync("[data-testid=plan-continue]");
+
+        Await(page, "[data-testid=activate-step]");
+        var stepper = page.Find("[data-testid=wizard]").TextContent;
+        Assert.Contains("Submit for approval", stepper);
+        Assert.DoesNotContain("Start the subscription", stepper);
+        Assert.Contains("Submit for approval", page.Find("[data-testid=activate]").TextContent);
     }
 }

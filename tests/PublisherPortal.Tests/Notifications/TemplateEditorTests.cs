@@ -34,7 +34,7 @@ public sealed class TemplateEditorTests : NotificationPagesContext
         Assert.Equal("Fabrikam analytics now has 12 seats", cut.Find("[data-testid=preview-subject]").TextContent.Trim());
         Assert.Contains("bob@fabrikam.example, carla@csp-reseller.example", cut.Find("[data-testid=preview]").TextContent);
         Assert.Contains("built-in wording", cut.Find("[data-testid=wording-kind]").TextContent);
-        Assert.Contains("Placeholders you can use (14)", cut.Find("[data-testid=placeholders]").TextContent);
+        Assert.Contains("Placeholders you can use (20)", cut.Find("[data-testid=placeholders]").TextContent);
         Assert.Contains("{PreviousQuantity}", cut.Find("[data-testid=placeholders]").TextContent);
     }
 

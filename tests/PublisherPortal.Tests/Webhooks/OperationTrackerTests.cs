@@ -40,6 +40,26 @@ public sealed class OperationTrackerTests
     }
 
     [Fact]
+    public async Task Our_move_from_a_flat_rate_plan_to_a_per_seat_plan_records_the_seats_the_marketplace_bills()
+    {
+        // Found by the model-based test (Model/BillingModelTests): starter (flat) -> business (5..500 seats) left the
+        // portal with no seat count while the marketplace billed its minimum of 5.
+        await using var scenario = await WebhookScenario.StartAsync(o => o.OperationDelay = TimeSpan.Zero);
+        var portal = await scenario.StartPortalAsync();
+        var subscriptionId = await portal.ActiveSubscriptionAsync(scenario.Emulator, "starter", null);
+        using var scope = portal.Services.CreateScope();
+
+        var started = Assert.IsType<ChangeRequestResult.Started>(await scope.ServiceProvider.GetRequiredService<SubscriptionChangeService>()
+            .RequestPlanChangeAsync(subscriptionId, "business", Olivia, EventSources.Operator));
+
+        var local = await Eventually.HoldsAsync(() => portal.Subscriptions.FindAsync(subscriptionId), s => s!.PlanId == "business", "plan changed");
+        Assert.Equal(scenario.Simulator.Find(subscriptionId)!.Quantity, local!.Quantity);
+        Assert.Equal(5, local.Quantity);
+        var change = Assert.Single(await portal.EventsForOperationAsync(subscriptionId, started.Operation.Id));
+        Assert.Equal((null, 5), (change.FromQuantity, change.ToQuantity));
+    }
+
+    [Fact]
     public async Task Our_cancellation_ends_the_subscription_when_it_succeeds()
     {
         await using var scenario = await WebhookScenario.StartAsync();
