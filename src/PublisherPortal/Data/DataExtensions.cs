@@ -37,6 +37,10 @@ public static class DataExtensions
         builder.Services.AddSingleton<PlanStore>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.TryAddSingleton(TimeProvider.System);
+
+        // First of the hosted services, so it stops last: after every worker that claims rows has stopped.
+        builder.Services.TryAddSingleton<PublisherPortal.Webhooks.WorkerIdentity>();
+        builder.Services.AddHostedService<ClaimedWorkRelease>();
         return builder;
     }
 

@@ -66,6 +66,7 @@ public static partial class MeteringExtensions
         builder.Services.AddScoped<MeteringConsole>();
         if (configuration.GetValue(MeteringOptions.Section + ":" + nameof(MeteringOptions.RunWorker), true))
         {
+            builder.Services.TryAddSingleton<PublisherPortal.Webhooks.WorkerIdentity>();
             builder.Services.AddHostedService<UsageSubmissionWorker>();
         }
 
