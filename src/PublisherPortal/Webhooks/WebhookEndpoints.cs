@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using PublisherPortal.Data;
 
 namespace PublisherPortal.Webhooks;
 
@@ -15,6 +16,7 @@ public static class WebhookEndpoints
         app.MapPost(Route, ReceiveAsync)
             .AllowAnonymous()
             .DisableAntiforgery()
+            .RequireWritableDatabase()
             .WithName("MarketplaceWebhook");
         return app;
     }

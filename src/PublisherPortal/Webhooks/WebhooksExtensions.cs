@@ -43,6 +43,7 @@ public static class WebhooksExtensions
         services.TryAddSingleton<ReconciliationRunStore>();
         services.TryAddSingleton<WorkSignals>();
         services.TryAddSingleton<WorkerIdentity>();
+        services.AddWritableDatabaseCheck();   // the webhook endpoint answers 503 while writes would be lost
         services.TryAddSingleton<ISeatUsage, UnknownSeatUsage>();
         // The decider reads each offer's change rules (Offers feature) in the delivery's own transaction.
         services.TryAddSingleton<PublisherPortal.Offers.OfferPolicyStore>();
