@@ -51,12 +51,15 @@ public static class WebhooksExtensions
         services.TryAddSingleton<InboxWriter>();
         services.TryAddSingleton<WebhookInbox>();
         services.TryAddSingleton<Reconciler>();
+        services.TryAddSingleton<RejectedDeliveryLimit>();
+        services.AddRateLimiter(limiter => limiter.AddPolicy<string, RejectedDeliveryPolicy>(RejectedDeliveryLimit.PolicyName));
 
         // Workers are singletons too, so pages can call RetryAsync / CheckNowAsync on the running instance.
         services.AddWorker<WebhookProcessor>();
         services.AddWorker<AcknowledgementSender>();
         services.AddWorker<OperationTracker>();
         services.AddWorker<ReconciliationWorker>();
+        services.AddWorker<DeliveryRetention>();
         return services;
     }
 
