@@ -119,6 +119,45 @@ public sealed class RejectedDeliveryTests
         Assert.Equal(["applied this year", "old but pending", "recent refused"], kept);
     }
 
+    [Fact]
+    public async Task A_genuine_delivery_to_an_instance_that_can_no_longer_write_answers_503_so_the_marketplace_delivers_again()
+    {
+        await using var scenario = await WebhookScenario.StartAsync();
+        var portal = await scenario.StartPortalAsync(DoorOnly, receiveWebhooks: false,
+            services: s => s.Configure<DatabaseOptions>(o => o.WriteProbeInterval = TimeSpan.FromMilliseconds(200)));
+        var subscriptionId = await portal.ActiveSubscriptionAsync(scenario.Emulator);
+        scenario.Emulator.Options.WebhookUrl = null;
+        var body = WebhookTestHost.DeliveryBody(scenario.Emulator, await scenario.Simulator.SuspendAsync(subscriptionId));
+
+        if (scenario.Database.IsSqlite)
+        {
+            await using var connection = await scenario.Database.OpenAsync();
+            foreach (var file in new[] { connection.DataSource, connection.DataSource + "-wal", connection.DataSource + "-shm" }.Where(File.Exists))
+            {
+                File.Delete(file);
+            }
+        }
+        else
+        {
+            await using var connection = await scenario.Database.OpenAsync();
+            await connection.ExecuteAsync($"ALTER DATABASE {connection.Database} SET default_transaction_read_only = on");
+            await connection.ExecuteAsync(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+            Npgsql.NpgsqlConnection.ClearAllPools();
+        }
+
+        var answers = new List<HttpStatusCode>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(5) && answers.LastOrDefault() != HttpStatusCode.ServiceUnavailable)
+        {
+            using var answer = await portal.PostAsync(body, $"Bearer {await scenario.Simulator.MintWebhookTokenAsync()}");
+            answers.Add(answer.StatusCode);
+            await Task.Delay(100);
+        }
+
+        Assert.True(answers.Last() == HttpStatusCode.ServiceUnavailable, $"answers within 5 s: {string.Join(", ", answers.Select(a => (int)a))}");
+    }
+
     /// <summary>What the database takes on disk: the SQLite file and its WAL, or the table with its TOAST and indexes.</summary>
     private static async Task<long> StorageBytesAsync(PortalDatabase database)
     {
