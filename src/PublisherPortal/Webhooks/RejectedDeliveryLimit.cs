@@ -70,7 +70,9 @@ public sealed class RejectedDeliveryPolicy(RejectedDeliveryLimit limit) : IRateL
     /// <summary>Grants a request while its source has refusals left, spending nothing: only a refusal spends.</summary>
     private sealed class PeekingLimiter(RejectedDeliveryLimit limit, string source) : RateLimiter
     {
-        public override TimeSpan? IdleDuration => TimeSpan.Zero;   // holds no state of its own: drop it whenever
+        // Holds no state of its own (the windows do): reported long idle, so the middleware drops it at its next
+        // sweep instead of keeping one per address ever seen.
+        public override TimeSpan? IdleDuration => TimeSpan.FromDays(1);
 
         public override RateLimiterStatistics? GetStatistics() => null;
 
