@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -48,6 +49,12 @@ public static class EmulatorHost
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(tokens);
         builder.Services.AddSingleton(options.Faults);
+
+        // Not the default console lifetime: inside the portal it would catch SIGTERM for a host nobody stops (the
+        // portal's own lifetime does), and in the standalone Program it kept the process alive after SIGTERM. The
+        // owner stops the emulator by disposing it; open connections get a short grace, not the default 30 s.
+        builder.Services.AddSingleton<IHostLifetime, OwnerControlledLifetime>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().ConfigureKestrel(kestrel =>
         {
             var address = IPAddress.Parse(options.ListenAddress);
@@ -82,6 +89,14 @@ public static class EmulatorHost
             : ip?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{listenAddress}]" : listenAddress;
         return new Uri($"{scheme}://{host}:{port}/");
     }
+}
+
+/// <summary>A host lifetime that waits for nothing and listens to no signal: the emulator's owner starts and stops it.</summary>
+internal sealed class OwnerControlledLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The bound addresses, known only once Kestrel has started; issuers and metadata are built from them.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -29,11 +30,18 @@ public static partial class Program
         using var logs = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
         var log = logs.CreateLogger("Marketplace.Emulator");
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+
+        // SIGTERM (docker stop, systemd, Kubernetes) and SIGINT (Ctrl+C) both end the wait below, so the emulator shuts
+        // down cleanly at once; the embedded host does not listen to signals itself (EmulatorHost), its owner decides.
+        void Stop(PosixSignalContext context)
         {
-            e.Cancel = true;
+            context.Cancel = true;
             stop.Cancel();
-        };
+        }
+
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
 
         await using var emulator = await EmulatorHost.StartAsync(options, TimeProvider.System, logs, stop.Token);
         LogStarted(log, emulator.HttpsBaseUri, emulator.HttpBaseUri, options.DataDirectory ?? "(memory only)", emulator.TlsCertificate.Thumbprint);
@@ -43,7 +51,7 @@ public static partial class Program
         }
         catch (OperationCanceledException)
         {
-            // Ctrl+C: fall through to a clean shutdown.
+            // A stop signal: fall through to a clean shutdown.
         }
 
         return 0;

@@ -84,7 +84,7 @@ public sealed class FulfillmentClient(
         var answer = await _sender.SendAsync(
             HttpMethod.Get, ApiUri($"saas/subscriptions/{subscriptionId}/listAvailablePlans", filter), JsonBody.None,
             RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
-        return answer.ReadOptional<PlanList>()?.Plans ?? [];
+        return ReadList<Plan, PlanList>(answer, list => list.Plans);
     }
 
     public Task<OperationAccepted> ChangePlanAsync(Guid subscriptionId, string planId, Guid correlationId, CancellationToken ct = default)
@@ -112,7 +112,7 @@ public sealed class FulfillmentClient(
         var answer = await _sender.SendAsync(
             HttpMethod.Get, ApiUri($"saas/subscriptions/{subscriptionId}/operations"), JsonBody.None,
             RetrySafety.Idempotent, correlationId, ct).ConfigureAwait(false);
-        return ReadOperationList(answer);
+        return ReadList<MarketplaceOperation, OperationList>(answer, list => list.Operations);
     }
 
     public async Task<MarketplaceOperation> GetOperationAsync(
@@ -202,8 +202,12 @@ public sealed class FulfillmentClient(
             : null;
     }
 
-    /// <summary>Outstanding operations come as <c>{"operations":[…]}</c>, as a bare array (Microsoft's sample emulator) or as nothing.</summary>
-    private static IReadOnlyList<MarketplaceOperation> ReadOperationList(MarketplaceAnswer answer)
+    /// <summary>
+    /// A list comes wrapped (<c>{"plans":[…]}</c>, <c>{"operations":[…]}</c>), as a bare array (Microsoft's sample
+    /// emulator answers both lists that way) or as nothing, which means none.
+    /// </summary>
+    private static IReadOnlyList<TItem> ReadList<TItem, TWrapper>(MarketplaceAnswer answer, Func<TWrapper, IReadOnlyList<TItem>> items)
+        where TWrapper : class
     {
         if (string.IsNullOrWhiteSpace(answer.Body))
         {
@@ -214,8 +218,8 @@ public sealed class FulfillmentClient(
         {
             var trimmed = answer.Body.TrimStart();
             return trimmed.StartsWith('[')
-                ? JsonSerializer.Deserialize<List<MarketplaceOperation>>(trimmed, MarketplaceJson.Options) ?? []
-                : JsonSerializer.Deserialize<OperationList>(trimmed, MarketplaceJson.Options)?.Operations ?? [];
+                ? JsonSerializer.Deserialize<List<TItem>>(trimmed, MarketplaceJson.Options) ?? []
+                : JsonSerializer.Deserialize<TWrapper>(trimmed, MarketplaceJson.Options) is { } wrapper ? items(wrapper) : [];
         }
         catch (JsonException ex)
         {

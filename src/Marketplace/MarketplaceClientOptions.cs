@@ -21,10 +21,10 @@ public sealed class MarketplaceClientOptions : IValidatableObject
     [Required(ErrorMessage = "Marketplace:ApiVersion is required (2018-08-31).")]
     public string ApiVersion { get; set; } = "2018-08-31";
 
-    [Required(ErrorMessage = "Marketplace:TenantId is required (the publisher's Entra tenant id).")]
+    /// <summary>The publisher's Entra tenant. Required by the built-in MSAL token provider only.</summary>
     public string TenantId { get; set; } = "";
 
-    [Required(ErrorMessage = "Marketplace:ClientId is required (the publisher app registration's client id).")]
+    /// <summary>The publisher app registration's client id. Required by the built-in MSAL token provider only.</summary>
     public string ClientId { get; set; } = "";
 
     /// <summary>The app registration's secret. Either this or <see cref="CertificatePath"/> must be set.</summary>
@@ -73,27 +73,43 @@ public sealed class MarketplaceClientOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (string.IsNullOrWhiteSpace(ClientSecret) && string.IsNullOrWhiteSpace(CertificatePath))
-        {
-            yield return new ValidationResult(
-                "Marketplace:ClientSecret or Marketplace:CertificatePath is required (the app registration's credential).",
-                [nameof(ClientSecret), nameof(CertificatePath)]);
-        }
-
         if (BaseUri is { IsAbsoluteUri: false })
         {
             yield return new ValidationResult("Marketplace:BaseUri must be an absolute URL.", [nameof(BaseUri)]);
         }
 
-        // MSAL refuses any authority that is not https, whatever else is set (docs/decisions/0003-emulator-https-identity.md): say so at start-up.
-        if (Instance is { IsAbsoluteUri: true } && Instance.Scheme != Uri.UriSchemeHttps)
-        {
-            yield return new ValidationResult("Marketplace:Instance must be an https URL: MSAL refuses other schemes.", [nameof(Instance)]);
-        }
-
         if (Timeout < AttemptTimeout)
         {
             yield return new ValidationResult("Marketplace:Timeout must not be shorter than Marketplace:AttemptTimeout.", [nameof(Timeout)]);
+        }
+    }
+
+    /// <summary>
+    /// What the built-in <see cref="MsalMarketplaceTokenProvider"/> needs: the app registration and its credential.
+    /// Checked only while that provider is the one registered, so a host bringing its own
+    /// <see cref="IMarketplaceTokenProvider"/> is not asked for credentials nothing reads.
+    /// </summary>
+    internal IEnumerable<string> MissingMsalSettings()
+    {
+        if (string.IsNullOrWhiteSpace(TenantId))
+        {
+            yield return "Marketplace:TenantId is required (the publisher's Entra tenant id).";
+        }
+
+        if (string.IsNullOrWhiteSpace(ClientId))
+        {
+            yield return "Marketplace:ClientId is required (the publisher app registration's client id).";
+        }
+
+        if (string.IsNullOrWhiteSpace(ClientSecret) && string.IsNullOrWhiteSpace(CertificatePath))
+        {
+            yield return "Marketplace:ClientSecret or Marketplace:CertificatePath is required (the app registration's credential).";
+        }
+
+        // MSAL refuses any authority that is not https, whatever else is set: say so at start-up.
+        if (Instance is { IsAbsoluteUri: true } && Instance.Scheme != Uri.UriSchemeHttps)
+        {
+            yield return "Marketplace:Instance must be an https URL: MSAL refuses other schemes.";
         }
     }
 

@@ -54,9 +54,23 @@ public static class MarketplaceServiceCollectionExtensions
         return services.AddWebhookValidationServices(services.AddOptions<WebhookValidationOptions>().Configure(configure), WebhookValidationOptions.SectionName);
     }
 
+    /// <summary>
+    /// Makes <typeparamref name="TProvider"/> the one <see cref="IMarketplaceTokenProvider"/>, before or after
+    /// <c>AddMarketplaceClient</c> alike: it replaces any provider registered so far, and <c>AddMarketplaceClient</c>
+    /// adds the MSAL provider only when none is. The MSAL settings (TenantId, ClientId, credential) are then not required.
+    /// </summary>
+    public static IServiceCollection AddMarketplaceTokenProvider<TProvider>(this IServiceCollection services)
+        where TProvider : class, IMarketplaceTokenProvider
+    {
+        services.RemoveAll<IMarketplaceTokenProvider>();
+        services.AddSingleton<IMarketplaceTokenProvider, TProvider>();
+        return services;
+    }
+
     private static IServiceCollection AddMarketplaceClientServices(this IServiceCollection services, OptionsBuilder<MarketplaceClientOptions> options)
     {
         options.ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MarketplaceClientOptions>>(new MsalSettingsValidation(services)));
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddHttpClient(MarketplaceHttpClients.Identity)
@@ -106,4 +120,24 @@ public static class MarketplaceServiceCollectionExtensions
 
     private static MarketplaceClientOptions Settings(IServiceProvider services) =>
         services.GetRequiredService<IOptions<MarketplaceClientOptions>>().Value;
+
+    /// <summary>
+    /// Asks for the MSAL settings only when the MSAL provider is the one that will be resolved — the last
+    /// registration, whichever order the host registered things in. Reads the service collection at validation time,
+    /// once the container is built and the collection can no longer change.
+    /// </summary>
+    private sealed class MsalSettingsValidation(IServiceCollection services) : IValidateOptions<MarketplaceClientOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, MarketplaceClientOptions options)
+        {
+            var provider = services.LastOrDefault(d => d.ServiceType == typeof(IMarketplaceTokenProvider) && !d.IsKeyedService);
+            if (provider is null || provider.ImplementationType != typeof(MsalMarketplaceTokenProvider))
+            {
+                return ValidateOptionsResult.Skip;
+            }
+
+            var missing = options.MissingMsalSettings().ToList();
+            return missing.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(missing);
+        }
+    }
 }

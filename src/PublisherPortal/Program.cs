@@ -46,6 +46,7 @@ app.UseStaticFiles();
 app.UsePortalAssets();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();   // per-source limit of refused webhook deliveries (Webhooks/RejectedDeliveryLimit)
 app.UseAntiforgery();
 
 app.MapHealthEndpoints();   // /healthz liveness, /healthz/ready readiness

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
 namespace PublisherPortal.BrowserTests;
@@ -104,6 +105,68 @@ public sealed class PortalProcess : IAsyncDisposable
             LineWritten -= Check;
         }
     }
+
+    /// <summary>
+    /// The standalone emulator (Marketplace.Emulator.dll, as `dotnet run --project src/Marketplace.Emulator` runs it) on
+    /// free ports, returned once it says where it listens.
+    /// </summary>
+    public static async Task<PortalProcess> StartStandaloneEmulatorAsync(string dataDirectory)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Marketplace.Emulator.dll"), "--HttpsPort", "0", "--HttpPort", "0", "--DataDirectory", dataDirectory })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var emulator = new PortalProcess(new Process { StartInfo = start, EnableRaisingEvents = true }, new Uri("http://127.0.0.1/"));
+        emulator._process.OutputDataReceived += (_, e) => emulator.Append(e.Data);
+        emulator._process.ErrorDataReceived += (_, e) => emulator.Append(e.Data);
+        emulator._process.Start();
+        emulator._process.BeginOutputReadLine();
+        emulator._process.BeginErrorReadLine();
+        await emulator.WaitForLineAsync(new Regex("Marketplace emulator on "));
+        return emulator;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> (SIGTERM as an orchestrator stops a container, SIGINT as Ctrl+C) and returns how
+    /// long the process took to exit, or null when it was still running after <paramref name="patience"/> (then killed).
+    /// </summary>
+    public async Task<TimeSpan?> SignalAndWaitForExitAsync(PosixSignal signal, TimeSpan patience)
+    {
+        var number = signal switch
+        {
+            PosixSignal.SIGTERM => 15,
+            PosixSignal.SIGINT => 2,
+            _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, "SIGTERM or SIGINT"),
+        };
+        var clock = Stopwatch.StartNew();
+        if (SendSignal(_process.Id, number) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {number}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        using var timeout = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return clock.Elapsed;
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            return null;
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>Ends the process at once, as a crash or a pulled plug would: no graceful shutdown, leases left behind.</summary>
     public async Task KillAsync()

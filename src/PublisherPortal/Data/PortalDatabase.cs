@@ -29,6 +29,9 @@ public sealed class PortalDatabase
 
     public DatabaseProvider Provider { get; }
 
+    /// <summary>For the write probe, which must open the SQLite file afresh by its name (WritableDatabase).</summary>
+    internal string ConnectionString => _connectionString;
+
     public bool IsSqlite => Provider == DatabaseProvider.Sqlite;
 
     /// <summary>Picks the dialect's text where SQLite and PostgreSQL differ; both stand side by side at the call site.</summary>

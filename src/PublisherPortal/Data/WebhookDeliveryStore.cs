@@ -22,6 +22,12 @@ public sealed record WebhookDeliveryRecord
     public DateTimeOffset? NextAttemptAt { get; init; }
     public DateTimeOffset? ProcessedAt { get; init; }
     public string? ProcessDetail { get; init; }
+
+    /// <summary>A refused delivery's size in bytes (its body column then holds only the first bytes).</summary>
+    public long? BodyBytes { get; init; }
+
+    /// <summary>A refused delivery's SHA-256, hex: the same junk sent twice shows as the same hash.</summary>
+    public string? BodySha256 { get; init; }
 }
 
 /// <summary>What the endpoint made of a delivery (the webhook_deliveries.result column).</summary>
@@ -43,6 +49,20 @@ public static class ProcessingStates
     public const string Failed = "Failed";
 }
 
+/// <summary>What is kept of a refused delivery's body: its size, its SHA-256 (hex) and its first characters.</summary>
+public sealed record BodyDigest(long Bytes, string Sha256, string Prefix)
+{
+    /// <summary>Enough to recognise a payload and see what it claimed to be; small enough that junk cannot fill a disk.</summary>
+    public const int PrefixLength = 512;
+
+    public static BodyDigest Of(string body)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+        return new BodyDigest(bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+            body.Length <= PrefixLength ? body : body[..PrefixLength]);
+    }
+}
+
 /// <summary>The inbox written by the webhook endpoint and drained by the processor.</summary>
 public sealed record NewDelivery(
     DateTimeOffset ReceivedAt,
@@ -62,7 +82,8 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
 {
     private const string SelectColumns = """
         SELECT id, received_at, operation_id, subscription_id, action, operation_time_stamp, body, headers, result,
-               reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail
+               reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail,
+               body_bytes, body_sha256
         FROM webhook_deliveries
         """;
 
@@ -113,15 +134,18 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
         return (DeliveryResults.Duplicate, duplicateId);
     }
 
-    /// <summary>Logs a refused delivery (Unauthorized or Malformed) with its reason. It is never processed.</summary>
-    public async Task<long> RecordRejectedAsync(NewDelivery delivery, string result, string reason, CancellationToken ct = default)
+    /// <summary>
+    /// Logs a refused delivery (Unauthorized or Malformed) with its reason. It is never processed, and anyone can send
+    /// one, so only <paramref name="digest"/> of its body is kept: size, SHA-256 and the first bytes.
+    /// </summary>
+    public async Task<long> RecordRejectedAsync(NewDelivery delivery, string result, string reason, BodyDigest digest, CancellationToken ct = default)
     {
         await using var connection = await database.OpenAsync(ct);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             INSERT INTO webhook_deliveries (received_at, operation_id, subscription_id, action, operation_time_stamp,
-                                            body, headers, result, reject_reason, is_test)
+                                            body, headers, result, reject_reason, is_test, body_bytes, body_sha256)
             VALUES (@ReceivedAt, @OperationId, @SubscriptionId, @Action, @OperationTimeStamp,
-                    @Body, @Headers, @result, @reason, @IsTest)
+                    @prefix, @Headers, @result, @reason, @IsTest, @bytes, @sha256)
             RETURNING id
             """, new
         {
@@ -130,12 +154,56 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
             delivery.SubscriptionId,
             delivery.Action,
             delivery.OperationTimeStamp,
-            delivery.Body,
+            prefix = digest.Prefix,
             delivery.Headers,
             delivery.IsTest,
             result,
             reason,
+            bytes = digest.Bytes,
+            sha256 = digest.Sha256,
         }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Deletes, a batch at a time, refused deliveries received before <paramref name="rejectedBefore"/> and processed
+    /// accepted or duplicate ones received before <paramref name="deliveredBefore"/> (null: kept for ever). Pending
+    /// deliveries always stay. Returns how many rows went.
+    /// </summary>
+    public async Task<int> PruneAsync(DateTimeOffset rejectedBefore, DateTimeOffset? deliveredBefore, int batchSize, CancellationToken ct = default)
+    {
+        var pruned = 0;
+        int batch;
+        do
+        {
+            await using var connection = await database.OpenAsync(ct);
+            batch = await connection.ExecuteAsync(new CommandDefinition("""
+                DELETE FROM webhook_deliveries
+                WHERE id IN (SELECT id FROM webhook_deliveries
+                             WHERE received_at < @rejectedBefore AND result IN (@unauthorized, @malformed)
+                             ORDER BY received_at, id LIMIT @batchSize)
+                """, new
+            {
+                rejectedBefore, batchSize, unauthorized = DeliveryResults.Unauthorized, malformed = DeliveryResults.Malformed,
+            }, cancellationToken: ct));
+            if (deliveredBefore is { } before)
+            {
+                batch += await connection.ExecuteAsync(new CommandDefinition("""
+                    DELETE FROM webhook_deliveries
+                    WHERE id IN (SELECT id FROM webhook_deliveries
+                                 WHERE received_at < @before AND result IN (@accepted, @duplicate)
+                                   AND (processing_state IS NULL OR processing_state <> @pending)
+                                 ORDER BY received_at, id LIMIT @batchSize)
+                    """, new
+                {
+                    before, batchSize, accepted = DeliveryResults.Accepted, duplicate = DeliveryResults.Duplicate,
+                    pending = ProcessingStates.Pending,
+                }, cancellationToken: ct));
+            }
+
+            pruned += batch;
+        }
+        while (batch > 0);
+        return pruned;
     }
 
     /// <summary>

@@ -28,6 +28,7 @@ public static class HealthExtensions
         services.TryAddSingleton<JobLeaseStore>();
         services.TryAddSingleton<ReconciliationRunStore>();
         services.TryAddSingleton<WorkerIdentity>();
+        services.AddWritableDatabaseCheck();   // readiness asks it
 
         // The page shows the checks in this order: what breaks everything first, what needs a follow-up last.
         services.AddSingleton<IIntegrationCheck, MarketplaceTokenCheck>();

@@ -1,26 +1,22 @@
-using Dapper;
 using Marketplace;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PublisherPortal.Data;
 
 namespace PublisherPortal.Health;
 
-/// <summary>Readiness: can this instance reach its database. Without it nothing it answers is true.</summary>
-public sealed class DatabaseReadyCheck(PortalDatabase database) : IHealthCheck
+/// <summary>
+/// Readiness: can this instance durably write its database — reachable is not enough (<see cref="WritableDatabase"/>:
+/// a deleted or replaced SQLite file, a read-only database, a PostgreSQL standby). Without it nothing it answers is true.
+/// </summary>
+public sealed class DatabaseReadyCheck(WritableDatabase writable) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
-            return HealthCheckResult.Healthy("database reachable");
-        }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
-        {
-            // No exception in the result: the message can name a host or a user, and probes answer anonymously.
-            return new HealthCheckResult(context.Registration.FailureStatus, "database unreachable");
-        }
+        // No exception in the result: the message can name a host or a user, and probes answer anonymously.
+        var probe = await writable.ProbeAsync(cancellationToken);
+        return probe.Writable
+            ? HealthCheckResult.Healthy(probe.Detail)
+            : new HealthCheckResult(context.Registration.FailureStatus, probe.Detail);
     }
 }
 

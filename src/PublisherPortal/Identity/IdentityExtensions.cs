@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Identity.Web;
 
 namespace PublisherPortal.Identity;
@@ -69,11 +70,17 @@ public static class IdentityExtensions
         return endpoints;
     }
 
-    // An open redirect after sign-in would let a crafted link send a customer anywhere with our branding.
-    private static string LocalOnly(string? returnUrl) =>
-        returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
-            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
-            ? returnUrl
+    /// <summary>
+    /// The returnUrl to follow after the identity provider's round trip, or "/". An open redirect would let a crafted
+    /// link send a customer anywhere with our branding, so only what ASP.NET Core itself calls local is followed
+    /// (RedirectHttpResult.IsLocalUrl: an absolute path, never "//" or "/\", no control characters), and only when it is
+    /// printable ASCII without spaces: browsers drop tabs and line breaks before resolving a Location ("/\t/evil.example"
+    /// becomes "//evil.example"), and a Location header cannot carry other characters at all (Kestrel answers 500).
+    /// The value arrives here decoded once by query binding, so "%09" and "%0D%0A" are already the characters they encode.
+    /// </summary>
+    internal static string LocalOnly(string? returnUrl) =>
+        returnUrl is { Length: > 0 } url && url[0] == '/' && RedirectHttpResult.IsLocalUrl(url) && url.All(c => c is > ' ' and < '\x7f')
+            ? url
             : "/";
 }
 

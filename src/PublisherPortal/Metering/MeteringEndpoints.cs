@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using CsvHelper;
 using Marketplace.Models;
+using PublisherPortal.Data;
 using PublisherPortal.Identity;
 
 namespace PublisherPortal.Metering;
@@ -19,11 +20,13 @@ public static class MeteringEndpoints
         app.MapPost("/api/usage", ReportUsageAsync)
             .RequireAuthorization(IntakePolicy)
             .DisableAntiforgery()
+            .RequireWritableDatabase()
             .WithName("ReportUsage");
 
         app.MapPost("/api/usage/batch", ReportUsageBatchAsync)
             .RequireAuthorization(IntakePolicy)
             .DisableAntiforgery()
+            .RequireWritableDatabase()
             .WithName("ReportUsageBatch");
 
         app.MapGet("/finance/usage.csv", ExportBilledUsageAsync)

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
+using PublisherPortal.Data;
 using PublisherPortal.Demo;
 
 namespace PublisherPortal.Metering;
@@ -63,9 +64,11 @@ public static partial class MeteringExtensions
         builder.Services.AddSingleton<MeteringPlans>();
         builder.Services.AddScoped<UsageIntake>();
         builder.Services.AddSingleton<UsageSubmitter>();
+        builder.Services.AddWritableDatabaseCheck();   // the intake answers 503 while writes would be lost
         builder.Services.AddScoped<MeteringConsole>();
         if (configuration.GetValue(MeteringOptions.Section + ":" + nameof(MeteringOptions.RunWorker), true))
         {
+            builder.Services.TryAddSingleton<PublisherPortal.Webhooks.WorkerIdentity>();
             builder.Services.AddHostedService<UsageSubmissionWorker>();
         }
 

@@ -198,11 +198,14 @@ public sealed partial class UsageSubmitter(
 
 /// <summary>Runs <see cref="UsageSubmitter"/> on a timer, on one instance at a time (job lease).</summary>
 public sealed partial class UsageSubmissionWorker(
-    UsageSubmitter submitter, UsageStore store, IOptions<MeteringOptions> options, TimeProvider time, ILogger<UsageSubmissionWorker> logger)
+    UsageSubmitter submitter, UsageStore store, PublisherPortal.Webhooks.WorkerIdentity worker, IOptions<MeteringOptions> options,
+    TimeProvider time, ILogger<UsageSubmissionWorker> logger)
     : BackgroundService
 {
     private const string LeaseName = "metering-submission";
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    // The instance's one identity, so a graceful stop gives this lease back with the rest (ClaimedWorkRelease).
+    private readonly string _owner = worker.Id;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

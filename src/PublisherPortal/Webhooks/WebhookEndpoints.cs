@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using PublisherPortal.Data;
 
 namespace PublisherPortal.Webhooks;
 
@@ -15,11 +16,14 @@ public static class WebhookEndpoints
         app.MapPost(Route, ReceiveAsync)
             .AllowAnonymous()
             .DisableAntiforgery()
+            .RequireWritableDatabase()
+            .RequireRateLimiting(RejectedDeliveryLimit.PolicyName)
             .WithName("MarketplaceWebhook");
         return app;
     }
 
-    private static async Task<IResult> ReceiveAsync(HttpContext context, WebhookInbox inbox, Microsoft.Extensions.Options.IOptions<WebhooksOptions> options)
+    private static async Task<IResult> ReceiveAsync(
+        HttpContext context, WebhookInbox inbox, RejectedDeliveryLimit rejections, Microsoft.Extensions.Options.IOptions<WebhooksOptions> options)
     {
         var ct = context.RequestAborted;
         var limit = options.Value.MaxBodyBytes;
@@ -46,6 +50,11 @@ public static class WebhookEndpoints
 
         var headers = context.Request.Headers.Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()));
         var outcome = await inbox.AcceptAsync(context.Request.Headers.Authorization.ToString(), body, headers, ct);
+        if (outcome is InboxOutcome.Unauthorized { RetryLater: false } or InboxOutcome.Malformed)
+        {
+            rejections.CountRefusal(context);
+        }
+
         return outcome switch
         {
             InboxOutcome.Accepted a => Results.Ok(new { result = "Accepted", deliveryId = a.DeliveryId }),

@@ -36,13 +36,16 @@ public sealed partial class WebhookInbox(
     private static readonly string[] KeptHeaders =
         ["x-ms-requestid", "x-ms-correlationid", "content-type", "content-length", "user-agent", "x-forwarded-for"];
 
+    private const int MaxHeaderLength = 256;
+
     public async Task<InboxOutcome> AcceptAsync(
         string? authorization, string body, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken ct = default)
     {
         var receivedAt = time.GetUtcNow();
+        // Each value cut short: a header is the sender's to fill, up to Kestrel's 32 KiB for all of them.
         var keptHeaders = JsonSerializer.Serialize(headers
             .Where(h => KeptHeaders.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
-            .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value));
+            .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.Length <= MaxHeaderLength ? h.Value : h.Value[..MaxHeaderLength]));
         var parsed = TryParse(body, out var parseError);
         var delivery = new NewDelivery(
             receivedAt,
@@ -60,7 +63,7 @@ public sealed partial class WebhookInbox(
         if (!token.IsValid)
         {
             var reason = token.ShouldRetryLater ? $"{token.Reason}; answered 503 so the marketplace delivers again" : token.Reason;
-            var rejectedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Unauthorized, reason, ct);
+            var rejectedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Unauthorized, reason, BodyDigest.Of(body), ct);
             Log.Unauthorized(logger, rejectedId, token.Failure, token.Reason);
             return new InboxOutcome.Unauthorized(rejectedId, reason, token.ShouldRetryLater);
         }
@@ -68,7 +71,7 @@ public sealed partial class WebhookInbox(
         if (parsed is null || delivery.OperationId is null || delivery.SubscriptionId is null || delivery.Action is null)
         {
             var reason = parsed is null ? $"not a JSON operation: {parseError}" : MissingFields(delivery);
-            var malformedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Malformed, reason, ct);
+            var malformedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Malformed, reason, BodyDigest.Of(body), ct);
             Log.Malformed(logger, malformedId, reason);
             return new InboxOutcome.Malformed(malformedId, reason);
         }

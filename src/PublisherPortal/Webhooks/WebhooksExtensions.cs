@@ -43,6 +43,7 @@ public static class WebhooksExtensions
         services.TryAddSingleton<ReconciliationRunStore>();
         services.TryAddSingleton<WorkSignals>();
         services.TryAddSingleton<WorkerIdentity>();
+        services.AddWritableDatabaseCheck();   // the webhook endpoint answers 503 while writes would be lost
         services.TryAddSingleton<ISeatUsage, UnknownSeatUsage>();
         // The decider reads each offer's change rules (Offers feature) in the delivery's own transaction.
         services.TryAddSingleton<PublisherPortal.Offers.OfferPolicyStore>();
@@ -51,12 +52,15 @@ public static class WebhooksExtensions
         services.TryAddSingleton<InboxWriter>();
         services.TryAddSingleton<WebhookInbox>();
         services.TryAddSingleton<Reconciler>();
+        services.TryAddSingleton<RejectedDeliveryLimit>();
+        services.AddRateLimiter(limiter => limiter.AddPolicy<string, RejectedDeliveryPolicy>(RejectedDeliveryLimit.PolicyName));
 
         // Workers are singletons too, so pages can call RetryAsync / CheckNowAsync on the running instance.
         services.AddWorker<WebhookProcessor>();
         services.AddWorker<AcknowledgementSender>();
         services.AddWorker<OperationTracker>();
         services.AddWorker<ReconciliationWorker>();
+        services.AddWorker<DeliveryRetention>();
         return services;
     }
 

@@ -63,6 +63,33 @@ public sealed class WebhooksOptions
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Refused deliveries (401/400) one source (remote address) may cause per <see cref="RejectedWindow"/>; past it the
+    /// source gets 429 before its body is read, and nothing is stored. A genuine delivery never counts against it.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int RejectedPerSource { get; set; } = 20;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RejectedWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a refused delivery's record (headers, size, hash, first bytes) is kept.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan RejectedRetention { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// How long accepted and duplicate deliveries are kept once processed (pending ones always stay). Subscription
+    /// history is separate and never pruned. Zero keeps them for ever.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "36500.00:00:00")]
+    public TimeSpan DeliveryRetention { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>How often the retention job runs (on one instance at a time).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "7.00:00:00")]
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
+    public bool RunRetention { get; set; } = true;
+
     /// <summary>The marketplace's 10 s to answer a ChangePlan/ChangeQuantity before the marketplace accepts by itself
     /// (docs/marketplace.md#answering-deliveries).</summary>
     public static readonly TimeSpan AcknowledgementDeadline = TimeSpan.FromSeconds(10);

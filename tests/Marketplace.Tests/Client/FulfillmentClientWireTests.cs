@@ -108,6 +108,32 @@ public sealed class FulfillmentClientWireTests
         Assert.All(operations, o => Assert.Equal(OperationStatus.InProgress, o.Status));
     }
 
+    [Theory]
+    [InlineData("""{"plans":[{"planId":"team","displayName":"Team"},{"planId":"business","displayName":"Business"}]}""", 2)]
+    [InlineData("""[{"planId":"team","displayName":"Team"},{"planId":"business","displayName":"Business"}]""", 2)]
+    [InlineData(" \n[]", 0)]
+    [InlineData("", 0)]
+    [InlineData("{}", 0)]
+    public async Task Available_plans_are_read_in_every_shape_the_list_calls_accept(string body, int expected)
+    {
+        await using var harness = new StubClient(new StubHandler((_, _) => StubHandler.Json(HttpStatusCode.OK, body)));
+
+        var plans = await harness.Client.ListAvailablePlansAsync(Subscription, Guid.NewGuid());
+
+        Assert.Equal(expected, plans.Count);
+        Assert.All(plans, p => Assert.False(string.IsNullOrEmpty(p.PlanId)));
+    }
+
+    [Fact]
+    public async Task A_plan_list_that_is_not_json_is_an_invalid_response()
+    {
+        await using var harness = new StubClient(new StubHandler((_, _) => StubHandler.Json(HttpStatusCode.OK, "[not json")));
+
+        var failure = await Assert.ThrowsAsync<MarketplaceException>(() => harness.Client.ListAvailablePlansAsync(Subscription, Guid.NewGuid()));
+
+        Assert.Equal("InvalidResponse", failure.ErrorCode);
+    }
+
     [Fact]
     public async Task An_empty_subscription_list_body_means_no_subscriptions()
     {

@@ -26,7 +26,8 @@ public sealed class IntakeHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<IntakeHost> StartAsync(
-        TestDatabase db, IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+        TestDatabase db, IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null,
+        Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -51,6 +52,7 @@ public sealed class IntakeHost : IAsyncDisposable
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapMeteringEndpoints();
+        map?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new IntakeHost(app, new HttpClient { BaseAddress = new Uri(address) });

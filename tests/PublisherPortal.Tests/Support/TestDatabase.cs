@@ -26,6 +26,9 @@ public sealed class TestDatabase : IAsyncDisposable
     public PortalDatabase Database { get; }
     public FakeTimeProvider Time { get; }
 
+    /// <summary>The PostgreSQL database's name (null on SQLite).</summary>
+    public string? PostgresName => _postgresName;
+
     /// <summary>The SQLite file (null on PostgreSQL).</summary>
     public string? FilePath => _folder is null ? null : Path.Combine(_folder, "portal.db");
 

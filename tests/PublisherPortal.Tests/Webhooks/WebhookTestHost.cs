@@ -103,6 +103,7 @@ public sealed class WebhookTestHost : IAsyncDisposable
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseRateLimiter();
         app.MapWebhookEndpoints();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -177,7 +178,8 @@ public sealed class WebhookTestHost : IAsyncDisposable
         await using var connection = await Database.OpenAsync();
         return (await connection.QueryAsync<WebhookDeliveryRecord>("""
             SELECT id, received_at, operation_id, subscription_id, action, operation_time_stamp, body, headers, result,
-                   reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail
+                   reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail,
+                   body_bytes, body_sha256
             FROM webhook_deliveries ORDER BY id
             """)).AsList();
     }
