@@ -5,6 +5,7 @@ using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Finance;
+using PublisherPortal.Revenue;
 using PublisherPortal.Health;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
@@ -25,6 +26,7 @@ builder.AddLanding();
 builder.AddWebhooks();
 builder.AddConsole();
 builder.AddFinance();
+builder.AddRevenue();
 builder.AddMetering();
 builder.AddHealth();
 builder.AddNotifications();   // mails derived from history events, sent from an outbox

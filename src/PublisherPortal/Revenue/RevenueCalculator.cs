@@ -237,6 +237,48 @@ public static class RevenueCalculator
             excluded.OrderBy(x => x.Key.Month).ThenBy(x => x.Key.Reason).Select(x => new ExcludedCount(labels[x.Key.Month], x.Key.Reason, x.Value)).ToList());
     }
 
+    /// <summary>
+    /// Metered revenue per month: for each subscription, dimension and month, the units the marketplace accepted beyond the
+    /// plan's included units for a month, times the unit price in force at the month's end, rounded to the cent per
+    /// subscription. Test subscriptions and free trials are left out, like their recurring revenue.
+    /// </summary>
+    public static IReadOnlyList<MeteredRevenue> Metered(
+        IReadOnlyDictionary<Guid, RevenueSubscription> subscriptions, IEnumerable<AcceptedUsage> usage, PriceBook prices, RevenueFilter filter)
+    {
+        var totals = new Dictionary<(string Month, string Currency, string Offer, string Plan, string Dimension), (decimal Billed, decimal Included, decimal Charged, decimal Amount, int Count, int Unpriced)>();
+        foreach (var u in usage)
+        {
+            if (!subscriptions.TryGetValue(u.SubscriptionId, out var subscription) || subscription.IsTest || subscription.IsFreeTrial
+                || (filter.OfferId is not null && subscription.OfferId != filter.OfferId) || (filter.PlanId is not null && u.PlanId != filter.PlanId))
+            {
+                continue;
+            }
+
+            var monthEnd = Start(DateOnly.ParseExact(u.Month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture).AddMonths(1)).AddTicks(-1);
+            var currency = prices.CurrencyOf(u.SubscriptionId, monthEnd);
+            if (filter.Currency is not null && currency != filter.Currency)
+            {
+                continue;
+            }
+
+            var billed = u.BilledMicros / 1_000_000m;
+            var price = prices.Dimension(subscription.OfferId, u.PlanId, u.Dimension, currency, monthEnd);
+            var included = price?.IncludedPerMonth ?? 0m;
+            var charged = Math.Max(0m, billed - included);
+            var amount = price is null ? 0m : decimal.Round(charged * price.UnitPrice, 2, MidpointRounding.AwayFromZero);
+            var key = (u.Month, currency, subscription.OfferId, u.PlanId, u.Dimension);
+            var t = totals.GetValueOrDefault(key);
+            totals[key] = (t.Billed + billed, t.Included + Math.Min(included, billed), t.Charged + (price is null ? 0m : charged), t.Amount + amount,
+                t.Count + 1, t.Unpriced + (price is null ? 1 : 0));
+        }
+
+        return totals.OrderBy(t => t.Key.Month, StringComparer.Ordinal).ThenBy(t => t.Key.Currency, StringComparer.Ordinal)
+            .ThenBy(t => t.Key.Offer, StringComparer.Ordinal).ThenBy(t => t.Key.Plan, StringComparer.Ordinal).ThenBy(t => t.Key.Dimension, StringComparer.Ordinal)
+            .Select(t => new MeteredRevenue(t.Key.Month, t.Key.Currency, t.Key.Offer, t.Key.Plan, t.Key.Dimension, t.Value.Billed, t.Value.Included,
+                t.Value.Charged, t.Value.Amount, t.Value.Count, t.Value.Unpriced))
+            .ToList();
+    }
+
     public static string Label(DateOnly month) => month.ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
     public static DateTimeOffset Start(DateOnly month) => new(new DateTime(month.Year, month.Month, 1, 0, 0, 0, DateTimeKind.Utc));

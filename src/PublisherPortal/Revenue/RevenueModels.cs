@@ -93,8 +93,18 @@ public sealed record RevenueReport(
     IReadOnlyList<MovementLine> Lines,
     IReadOnlyList<ExcludedCount> Excluded)
 {
+    public IReadOnlyList<MeteredRevenue> Metered { get; init; } = [];
+
     public IReadOnlyList<string> Currencies => Movements.Select(m => m.Currency).Distinct().Order(StringComparer.Ordinal).ToList();
 }
 
 /// <summary>Subscriptions left out of revenue at a month's end, and why (trials and test subscriptions shown apart).</summary>
 public sealed record ExcludedCount(string Month, RevenueExclusion Reason, int Subscriptions);
+
+/// <summary>Usage the marketplace accepted for one subscription, plan and dimension in one month, in whole millionths.</summary>
+public sealed record AcceptedUsage(Guid SubscriptionId, string PlanId, string Dimension, string Month, long BilledMicros);
+
+/// <summary>Metered revenue of one month: units billed beyond what the plan includes, at the dimension's unit price.</summary>
+public sealed record MeteredRevenue(
+    string Month, string Currency, string OfferId, string PlanId, string Dimension, decimal BilledUnits, decimal IncludedUnits,
+    decimal ChargedUnits, decimal Amount, int Subscriptions, int UnpricedSubscriptions);
