@@ -56,6 +56,7 @@ app.MapHealthEndpoints();   // /healthz liveness, /healthz/ready readiness
 app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();
+app.MapRevenueEndpoints();
 app.MapMeteringEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

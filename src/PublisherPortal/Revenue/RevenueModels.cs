@@ -108,3 +108,9 @@ public sealed record AcceptedUsage(Guid SubscriptionId, string PlanId, string Di
 public sealed record MeteredRevenue(
     string Month, string Currency, string OfferId, string PlanId, string Dimension, decimal BilledUnits, decimal IncludedUnits,
     decimal ChargedUnits, decimal Amount, int Subscriptions, int UnpricedSubscriptions);
+
+/// <summary>What the revenue filters offer.</summary>
+public sealed record RevenueChoices(IReadOnlyList<(string OfferId, string PlanId)> Plans, IReadOnlyList<string> Currencies)
+{
+    public IReadOnlyList<string> Offers => Plans.Select(p => p.OfferId).Distinct().ToList();
+}

@@ -57,6 +57,18 @@ public sealed class RevenueQuery(PortalDatabase database, TimeProvider time, IOp
             .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.SubscriptionId).ToList();
     }
 
+    /// <summary>The offers and plans the filters offer, and the currencies any price or recorded price is in.</summary>
+    public async Task<RevenueChoices> ChoicesAsync(CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var plans = await connection.QueryAsync<(string OfferId, string PlanId)>(new CommandDefinition(
+            "SELECT offer_id, plan_id FROM plans ORDER BY offer_id, plan_id", cancellationToken: ct));
+        var currencies = await connection.QueryAsync<string>(new CommandDefinition("""
+            SELECT currency FROM plan_prices UNION SELECT currency FROM subscription_prices ORDER BY 1
+            """, cancellationToken: ct));
+        return new RevenueChoices(plans.ToList(), currencies.Append(options.Value.DefaultCurrency).Distinct().Order(StringComparer.Ordinal).ToList());
+    }
+
     private async Task<(Dictionary<Guid, RevenueSubscription>, List<StateChange>, PriceBook)> LoadAsync(
         DbConnection connection, RevenueFilter filter, DateTimeOffset before, CancellationToken ct)
     {
