@@ -29,6 +29,16 @@ public static class EmulatorCatalogue
                                 Id = "reports-generated", Currency = "USD", PricePerUnit = 0.05m,
                                 UnitOfMeasure = "report", DisplayName = "Reports generated",
                             },
+                            new MeteringDimension
+                            {
+                                Id = "reports-generated", Currency = "EUR", PricePerUnit = 0.05m,
+                                UnitOfMeasure = "report", DisplayName = "Reports generated",
+                            },
+                            new MeteringDimension
+                            {
+                                Id = "reports-generated", Currency = "GBP", PricePerUnit = 0.04m,
+                                UnitOfMeasure = "report", DisplayName = "Reports generated",
+                            },
                         ],
                     },
                 },
