@@ -90,6 +90,16 @@ static async Task SeedAsync(string path, int size, DateTimeOffset now)
         var quantity = random.Next(1, 40);
         var plan = random.Next(3) == 0 ? "team" : "business";
         var status = "Subscribed";
+        // The row first (history references it); revenue reads status, plan and seats from the history, not from here.
+        insertSubscription.Parameters.Clear();
+        insertSubscription.Parameters.AddWithValue("$id", id);
+        insertSubscription.Parameters.AddWithValue("$name", $"Bench {i:000000}");
+        insertSubscription.Parameters.AddWithValue("$plan", plan);
+        insertSubscription.Parameters.AddWithValue("$quantity", quantity);
+        insertSubscription.Parameters.AddWithValue("$status", status);
+        insertSubscription.Parameters.AddWithValue("$term", random.Next(5) == 0 ? "P1Y" : "P1M");
+        insertSubscription.Parameters.AddWithValue("$at", Text(at));
+        insertSubscription.ExecuteNonQuery();
         for (var e = 0; e < 10; e++)
         {
             string kind;
@@ -109,15 +119,6 @@ static async Task SeedAsync(string path, int size, DateTimeOffset now)
             insertEvent.ExecuteNonQuery();
         }
 
-        insertSubscription.Parameters.Clear();
-        insertSubscription.Parameters.AddWithValue("$id", id);
-        insertSubscription.Parameters.AddWithValue("$name", $"Bench {i:000000}");
-        insertSubscription.Parameters.AddWithValue("$plan", plan);
-        insertSubscription.Parameters.AddWithValue("$quantity", quantity);
-        insertSubscription.Parameters.AddWithValue("$status", status);
-        insertSubscription.Parameters.AddWithValue("$term", random.Next(5) == 0 ? "P1Y" : "P1M");
-        insertSubscription.Parameters.AddWithValue("$at", Text(at));
-        insertSubscription.ExecuteNonQuery();
     }
 
     transaction.Commit();
