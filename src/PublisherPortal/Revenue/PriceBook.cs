@@ -45,6 +45,23 @@ public sealed class PriceBook
             .ToDictionary(g => g.Key, g => g.OrderBy(p => p.ValidFrom).ToArray());
         _recorded = recorded.GroupBy(p => p.SubscriptionId)
             .ToDictionary(g => g.Key, g => g.OrderBy(p => p.ValidFrom).ThenBy(p => p.Id).ToArray());
+        _changes = _list.Values.SelectMany(v => v.Skip(1).Select(p => p.ValidFrom))
+            .Concat(_recorded.Values.SelectMany(v => v.Select(r => r.ValidFrom)))
+            .Distinct().Order().ToArray();
+    }
+
+    private readonly DateTimeOffset[] _changes;
+
+    /// <summary>
+    /// Whether any price may differ between the two instants (a new list price version or a recorded price starts in
+    /// (after, upTo]). When none does, a subscription whose state did not change keeps its valuation: the calculator
+    /// then values each subscription once per change instead of once per month.
+    /// </summary>
+    public bool MayChangeBetween(DateTimeOffset after, DateTimeOffset upTo)
+    {
+        var i = Array.BinarySearch(_changes, after);
+        i = i < 0 ? ~i : i + 1; // first change strictly after 'after'
+        return i < _changes.Length && _changes[i] <= upTo;
     }
 
     /// <summary>The currency a subscription without a recorded currency is billed in (Revenue:DefaultCurrency).</summary>

@@ -111,6 +111,8 @@ public static class RevenueCalculator
             StateChange? state = null;
             var paidBefore = false;
             SubscriptionRevenue? previous = null;
+            StateChange? previousState = null;
+            var previousAt = DateTimeOffset.MinValue;
             for (var b = 0; b <= months.Count; b++)
             {
                 var boundary = boundaries[b];
@@ -128,7 +130,12 @@ public static class RevenueCalculator
                     state = history[next++];
                 }
 
-                var current = state is null ? null : Evaluate(subscription, state, prices, boundary.AddTicks(-1));
+                var valuedAt = boundary.AddTicks(-1);
+                var current = state is null ? null
+                    : previous is not null && ReferenceEquals(state, previousState) && !prices.MayChangeBetween(previousAt, valuedAt) ? previous
+                    : Evaluate(subscription, state, prices, valuedAt);
+                previousState = state;
+                previousAt = valuedAt;
                 if (b > 0)
                 {
                     var k = b - 1;
