@@ -88,9 +88,9 @@ internal sealed class RevenueFixture
         Change(H, At(2025, 1, 20), "Activated", "Subscribed", "basic", null);
         Change(H, At(2025, 3, 10), "PlanChanged", "Subscribed", "pro", 4);
 
-        // I: team on a two-year term, one seat, from the last minute of January: 230 ÷ 24 = 9.583… → 9.58.
+        // I: team on a two-year term, one seat, from the last tick of January: 230 ÷ 24 = 9.583… → 9.58.
         I = Add("I", "insights-saas", "P2Y");
-        Change(I, At(2025, 1, 31, 23, 59), "Activated", "Subscribed", "team", 1);
+        Change(I, At(2025, 1, 31, 23, 59).AddTicks(599_999_999), "Activated", "Subscribed", "team", 1); // 23:59:59.9999999
 
         // J: business 5 seats from 2 January (125.00); suspended 3 February (churn), cancelled 5 March (nothing more).
         J = Add("J", "insights-saas");
