@@ -49,7 +49,11 @@ public sealed partial class DemoSeeder(
             Log.Seeded(logger);
             // After the real purchases above, which listed the plans and so recorded their prices.
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            await RevenueDemoHistory.WriteAsync(database, scopes.CreateScope().ServiceProvider.GetRequiredService<TimeProvider>(), stoppingToken);
+            using (var scope = scopes.CreateScope())
+            {
+                await RevenueDemoHistory.WriteAsync(database, scope.ServiceProvider.GetRequiredService<TimeProvider>(), stoppingToken);
+            }
+
             Log.HistorySeeded(logger, RevenueDemoHistory.Subscriptions, RevenueDemoHistory.Months, clock.ElapsedMilliseconds);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
