@@ -21,19 +21,22 @@ public static class EmulatorCatalogue
                 {
                     PlanComponents = new PlanComponents
                     {
-                        RecurrentBillingTerms =
-                        [
-                            new RecurrentBillingTerm
-                            {
-                                Currency = "USD", Price = 25m, TermUnit = "P1M", TermDescription = "1 month subscription",
-                                MeteredQuantityIncluded = [new MeteredQuantityIncluded { DimensionId = "reports-generated", Units = "100" }],
-                            },
-                        ],
+                        RecurrentBillingTerms = [.. Terms(25m, [new MeteredQuantityIncluded { DimensionId = "reports-generated", Units = "100" }])],
                         MeteringDimensions =
                         [
                             new MeteringDimension
                             {
                                 Id = "reports-generated", Currency = "USD", PricePerUnit = 0.05m,
+                                UnitOfMeasure = "report", DisplayName = "Reports generated",
+                            },
+                            new MeteringDimension
+                            {
+                                Id = "reports-generated", Currency = "EUR", PricePerUnit = 0.05m,
+                                UnitOfMeasure = "report", DisplayName = "Reports generated",
+                            },
+                            new MeteringDimension
+                            {
+                                Id = "reports-generated", Currency = "GBP", PricePerUnit = 0.04m,
                                 UnitOfMeasure = "report", DisplayName = "Reports generated",
                             },
                         ],
@@ -60,12 +63,26 @@ public static class EmulatorCatalogue
         DisplayName = name,
         Description = description,
         Market = "US",
-        PlanComponents = new PlanComponents { RecurrentBillingTerms = [MonthlyTerm(monthlyPrice)] },
+        PlanComponents = new PlanComponents { RecurrentBillingTerms = [.. Terms(monthlyPrice, [])] },
     };
 
     private static Plan PerSeatPlan(string id, string name, string description, decimal pricePerSeat, int min, int max) =>
         FlatPlan(id, name, description, pricePerSeat) with { IsPricePerSeat = true, MinQuantity = min, MaxQuantity = max };
 
-    private static RecurrentBillingTerm MonthlyTerm(decimal price) =>
-        new() { Currency = "USD", Price = price, TermUnit = "P1M", TermDescription = "1 month subscription" };
+    /// <summary>
+    /// Every plan is sold monthly in US dollars first (the console shows the first term), then yearly at ten months'
+    /// price, and monthly in euros and pounds at rounded local prices, so revenue has several currencies and terms to value.
+    /// A yearly term includes twelve months' metered units.
+    /// </summary>
+    private static IEnumerable<RecurrentBillingTerm> Terms(decimal usdMonthly, IReadOnlyList<MeteredQuantityIncluded> includedPerMonth)
+    {
+        yield return Term("USD", usdMonthly, "P1M", "1 month subscription", includedPerMonth);
+        yield return Term("USD", usdMonthly * 10m, "P1Y", "1 year subscription",
+            [.. includedPerMonth.Select(i => i with { Units = (int.Parse(i.Units ?? "0", System.Globalization.CultureInfo.InvariantCulture) * 12).ToString(System.Globalization.CultureInfo.InvariantCulture) })]);
+        yield return Term("EUR", decimal.Round(usdMonthly * 0.92m, 0, MidpointRounding.AwayFromZero), "P1M", "1 month subscription", includedPerMonth);
+        yield return Term("GBP", decimal.Round(usdMonthly * 0.79m, 0, MidpointRounding.AwayFromZero), "P1M", "1 month subscription", includedPerMonth);
+    }
+
+    private static RecurrentBillingTerm Term(string currency, decimal price, string termUnit, string description, IReadOnlyList<MeteredQuantityIncluded> included) =>
+        new() { Currency = currency, Price = price, TermUnit = termUnit, TermDescription = description, MeteredQuantityIncluded = included };
 }

@@ -5,6 +5,7 @@ using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
 using PublisherPortal.Finance;
+using PublisherPortal.Revenue;
 using PublisherPortal.Health;
 using PublisherPortal.Identity;
 using PublisherPortal.Landing;
@@ -27,6 +28,7 @@ builder.AddLanding();
 builder.AddWebhooks();
 builder.AddConsole();
 builder.AddFinance();
+builder.AddRevenue();
 builder.AddMetering();
 builder.AddHealth();
 builder.AddNotifications();   // mails derived from history events, sent from an outbox
@@ -53,6 +55,7 @@ app.MapHealthEndpoints();   // /healthz liveness, /healthz/ready readiness
 app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();
+app.MapRevenueEndpoints();
 app.MapMeteringEndpoints();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()

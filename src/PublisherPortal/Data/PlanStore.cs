@@ -12,6 +12,9 @@ namespace PublisherPortal.Data;
 /// </summary>
 public sealed class PlanStore(TimeProvider time)
 {
+    // Prices are versioned with every refresh of the plans, so a month is valued at the prices in force then.
+    private readonly Revenue.PlanPriceStore _prices = new(time);
+
     /// <summary>Adds or refreshes the offer's plans inside the caller's transaction; plans not listed are left as they are.</summary>
     public async Task UpsertAsync(string offerId, IReadOnlyList<Plan> plans, DbConnection connection, DbTransaction tx, CancellationToken ct)
     {
@@ -45,5 +48,7 @@ public sealed class PlanStore(TimeProvider time)
                     now,
                 }, tx, cancellationToken: ct));
         }
+
+        await _prices.RecordAsync(offerId, plans, connection, tx, ct);
     }
 }

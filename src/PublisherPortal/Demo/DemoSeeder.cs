@@ -47,6 +47,14 @@ public sealed partial class DemoSeeder(
         {
             await SeedAsync(stoppingToken);
             Log.Seeded(logger);
+            // After the real purchases above, which listed the plans and so recorded their prices.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using (var scope = scopes.CreateScope())
+            {
+                await RevenueDemoHistory.WriteAsync(database, scope.ServiceProvider.GetRequiredService<TimeProvider>(), stoppingToken);
+            }
+
+            Log.HistorySeeded(logger, RevenueDemoHistory.Subscriptions, RevenueDemoHistory.Months, clock.ElapsedMilliseconds);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
@@ -145,6 +153,9 @@ public sealed partial class DemoSeeder(
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "Demo data seeded: seven purchases in varied states, one awaiting approval")]
         public static partial void Seeded(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Demo revenue history seeded: {Subscriptions} subscriptions over {Months} months in {Milliseconds} ms")]
+        public static partial void HistorySeeded(ILogger logger, int subscriptions, int months, long milliseconds);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Demo data could not be seeded")]
         public static partial void SeedFailed(ILogger logger, Exception exception);

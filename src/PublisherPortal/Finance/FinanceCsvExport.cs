@@ -77,7 +77,7 @@ public sealed class FinanceCsvExport(FinanceHistoryQuery history, PointInTimeQue
 
     private static string? Number(int? value) => value?.ToString(CultureInfo.InvariantCulture);
 
-    private static async Task WriteAsync<T>(
+    internal static async Task WriteAsync<T>(
         Stream destination, string[] header, IAsyncEnumerable<T> rows, Action<CsvWriter, T> writeRow,
         ExportProgress progress, CancellationToken ct)
     {

@@ -50,7 +50,7 @@ public static partial class FinanceExtensions
     /// Streams one export and records it in the audit log with who asked, the filters and how many rows left,
     /// also when the download was abandoned or failed half way — finance must be able to tell what went out.
     /// </summary>
-    private static async Task StreamAuditedAsync(
+    internal static async Task StreamAuditedAsync(
         HttpContext http, AuditLog audit, TimeProvider time, ILoggerFactory logs, string action, string fileStem, string filters,
         Func<Stream, ExportProgress, CancellationToken, Task> write)
     {

@@ -145,11 +145,13 @@ public sealed class FinanceEndpointsTests
                 })
                 .AddScheme<AuthenticationSchemeOptions, HeaderSignIn>(Scheme, _ => { });
             builder.AddFinance();
+            PublisherPortal.Revenue.RevenueExtensions.AddRevenue(builder);
 
             var app = builder.Build();
             app.UseAuthentication();
             app.UseAuthorization();
             app.MapFinanceEndpoints();
+            PublisherPortal.Revenue.RevenueExtensions.MapRevenueEndpoints(app);
             await app.StartAsync();
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             return new FinanceHost(app, new Uri(address));
