@@ -10,6 +10,7 @@ using PublisherPortal.Identity;
 using PublisherPortal.Landing;
 using PublisherPortal.Metering;
 using PublisherPortal.Notifications;
+using PublisherPortal.Observability;
 using PublisherPortal.Offers;
 using PublisherPortal.Subscriptions;
 using PublisherPortal.Webhooks;
@@ -29,6 +30,7 @@ builder.AddMetering();
 builder.AddHealth();
 builder.AddNotifications();   // mails derived from history events, sent from an outbox
 builder.AddOffers();
+builder.AddObservability();   // OpenTelemetry over OTLP when the OTEL_* settings name an endpoint; nothing otherwise
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -4,6 +4,8 @@ using Marketplace;
 using Marketplace.Models;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
+using PublisherPortal.Observability;
+using static PublisherPortal.Observability.PortalTelemetry;
 
 namespace PublisherPortal.Webhooks;
 
@@ -48,12 +50,20 @@ public sealed partial class WebhookProcessor(
         var claimed = await deliveries.ClaimDueAsync(worker.Id, now, now + Settings.LeaseDuration, Settings.BatchSize, ct);
         foreach (var delivery in claimed)
         {
+            // The delivery's own trace, continued from the request that stored it.
+            using var activity = WebhookTelemetry.Source.StartFromStored("webhook process", delivery.TraceParent);
+            activity?.SetTag("portal.delivery_id", delivery.Id);
+            activity?.SetTag("marketplace.subscription_id", delivery.SubscriptionId);
+            activity?.SetTag("marketplace.operation_id", delivery.OperationId);
+            activity?.SetTag("marketplace.action", delivery.Action);
+            using var scope = SubscriptionLogScope.Begin(logger, delivery.SubscriptionId);
             try
             {
                 await ProcessOneAsync(delivery, ct);
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
                 await RetryLaterAsync(delivery, e.GetType().Name + ": " + e.Message, ct);
             }
         }
@@ -142,7 +152,14 @@ public sealed partial class WebhookProcessor(
             }
         }
 
-        var (state, detail, acknowledgement) = await ApplyAsync(delivery, operation, confirmed, remote, ct);
+        string state, detail;
+        bool acknowledgement;
+        using (WebhookTelemetry.Source.StartActivity("webhook apply change"))
+        {
+            (state, detail, acknowledgement) = await ApplyAsync(delivery, operation, confirmed, remote, ct);
+        }
+
+        Processed(state);
         Log.Processed(logger, delivery.Id, operation.Action, operation.Id, state, detail);
         if (acknowledgement)
         {
@@ -243,7 +260,7 @@ public sealed partial class WebhookProcessor(
                 var quantity = confirmed.Quantity ?? operation.Quantity;
                 var decision = alreadyDone
                     ? ChangeDecision.Accepted("already accepted by the marketplace")
-                    : await decider.DecidePlanAsync(current, planId, quantity, connection, tx, ct);
+                    : await DecideTracedAsync(() => decider.DecidePlanAsync(current, planId, quantity, connection, tx, ct));
                 return await DecideAsync(delivery, operation, current, decision, alreadyDone,
                     Change(operation, EventKinds.PlanChanged, decision.Reason) with { PlanId = planId, Quantity = quantity },
                     connection, tx, ct);
@@ -258,7 +275,7 @@ public sealed partial class WebhookProcessor(
 
                 var decision = alreadyDone
                     ? ChangeDecision.Accepted("already accepted by the marketplace")
-                    : await decider.DecideQuantityAsync(current, quantity, connection, tx, ct);
+                    : await DecideTracedAsync(() => decider.DecideQuantityAsync(current, quantity, connection, tx, ct));
                 return await DecideAsync(delivery, operation, current, decision, alreadyDone,
                     Change(operation, EventKinds.QuantityChanged, decision.Reason) with { Quantity = quantity },
                     connection, tx, ct);
@@ -352,9 +369,22 @@ public sealed partial class WebhookProcessor(
             DueBy = delivery.ReceivedAt + WebhooksOptions.AcknowledgementDeadline,
             State = AcknowledgementStates.Pending,
             NextAttemptAt = now,
+            TraceParent = CurrentTraceParent(),
         }, connection, tx, ct);
         return (ProcessingStates.Applied, decision.Accept ? decision.Reason : "refused: " + decision.Reason, true);
     }
+
+    /// <summary>The change decision as a span of its own: the part of the 10 s that is our rules, not the marketplace.</summary>
+    private static async Task<ChangeDecision> DecideTracedAsync(Func<Task<ChangeDecision>> decide)
+    {
+        using var activity = WebhookTelemetry.Source.StartActivity("webhook change decision");
+        var decision = await decide();
+        activity?.SetTag("portal.decision", decision.Accept ? "accept" : "refuse");
+        return decision;
+    }
+
+    private static void Processed(string state) =>
+        WebhookTelemetry.Processed.Add(1, new KeyValuePair<string, object?>("state", state));
 
     private async Task ApplyOrThrowAsync(SubscriptionChange change, DbConnection connection, DbTransaction tx, CancellationToken ct)
     {
@@ -380,6 +410,7 @@ public sealed partial class WebhookProcessor(
     private async Task FinishAloneAsync(WebhookDeliveryRecord delivery, string state, string detail, CancellationToken ct)
     {
         await deliveries.TryFinishAsync(delivery.Id, worker.Id, state, detail, time.GetUtcNow(), ct);
+        Processed(state);
         Log.Processed(logger, delivery.Id, delivery.Action ?? "?", delivery.OperationId ?? Guid.Empty, state, detail);
     }
 
@@ -394,6 +425,7 @@ public sealed partial class WebhookProcessor(
 
         var next = time.GetUtcNow() + Backoff.For(attempt, Settings.RetryBaseDelay, Settings.MaxRetryDelay);
         await deliveries.RescheduleAsync(delivery.Id, worker.Id, next, $"attempt {attempt} failed: {error}", countAttempt: true, ct);
+        Processed("Retry");
         Log.WillRetry(logger, delivery.Id, attempt, next, error);
     }
 

@@ -1,0 +1,12 @@
+namespace PublisherPortal.Observability;
+
+/// <summary>
+/// The logging scope every log line about one subscription is written in: its id as the structured field
+/// "SubscriptionId", so an operator asked about a subscription finds every line with one query, whichever message
+/// wrote it. The OTLP exporter and the JSON console formatter carry scopes.
+/// </summary>
+public static class SubscriptionLogScope
+{
+    public static IDisposable? Begin(ILogger logger, Guid? subscriptionId) =>
+        subscriptionId is { } id ? logger.BeginScope(new KeyValuePair<string, object?>[] { new("SubscriptionId", id) }) : null;
+}
