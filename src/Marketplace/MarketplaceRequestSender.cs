@@ -112,7 +112,8 @@ internal sealed partial class MarketplaceRequestSender(
         return new MarketplaceException(status, code, what, requestId, inner: ex);
     }
 
-    [LoggerMessage(Level = LogLevel.Information,
+    // Debug: a call that went well is in the traces and the marketplace.client.calls metric; the log keeps the ones that did not.
+    [LoggerMessage(Level = LogLevel.Debug,
         Message = "{Api} {Method} {Path} answered {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
     private partial void LogCall(string api, string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
 

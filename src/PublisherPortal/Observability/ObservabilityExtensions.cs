@@ -43,6 +43,7 @@ public static class ObservabilityExtensions
     /// </summary>
     public static IOpenTelemetryBuilder AddPortalTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<WorkQueueGauges>();
         return services.AddOpenTelemetry()
             .ConfigureResource(resource =>

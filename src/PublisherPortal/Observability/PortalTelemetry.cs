@@ -62,7 +62,7 @@ public static class PortalTelemetry
     public static class WorkerTelemetry
     {
         public static readonly ActivitySource Source = new(Workers);
-        public static readonly Meter Meter = new(Workers);
+        private static readonly Meter Meter = new(Workers);
 
         /// <summary>portal.worker.lease_takeovers: work claimed after another instance's lease ran out (it died or stalled).</summary>
         public static readonly Counter<long> LeaseTakeovers = Meter.CreateCounter<long>(

@@ -13,7 +13,7 @@ namespace PublisherPortal.Observability;
 /// gauges. The queues live in the database (any instance may hold the work), so the gauges read it — at most once per
 /// <see cref="MaxAge"/> however often an exporter collects, since every instance of a scaled-out portal exports them.
 /// </summary>
-public sealed class WorkQueueGauges
+public sealed class WorkQueueGauges : IDisposable
 {
     /// <summary>How stale a reading may be. A collector scraping every second must not turn into a query every second.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
@@ -22,6 +22,9 @@ public sealed class WorkQueueGauges
     private readonly TimeProvider _time;
     private readonly IOptions<HealthOptions> _health;
     private readonly Lock _gate = new();
+    // Its own Meter (same name as the workers'): two portal hosts in one process (tests, the benchmark) report their own
+    // databases, and a disposed host's gauges go with it.
+    private readonly Meter _meter = new(PortalTelemetry.Workers);
     private Snapshot? _last;
 
     public WorkQueueGauges(PortalDatabase database, TimeProvider time, IOptions<HealthOptions> health)
@@ -29,7 +32,7 @@ public sealed class WorkQueueGauges
         _database = database;
         _time = time;
         _health = health;
-        var meter = PortalTelemetry.WorkerTelemetry.Meter;
+        var meter = _meter;
         meter.CreateObservableGauge("portal.queue.depth", () => Read().Queues.Select(q => new Measurement<long>(q.Depth, Tag(q.Queue))),
             "{item}", "Items waiting in a worker queue (inbox, acknowledgements, operations, mails, usage)");
         meter.CreateObservableGauge("portal.queue.oldest_age", () => Read().Queues.Select(q => new Measurement<double>(q.OldestAgeSeconds, Tag(q.Queue))),
@@ -37,6 +40,8 @@ public sealed class WorkQueueGauges
         meter.CreateObservableGauge("portal.landing.abandoned", () => Read().Abandoned,
             "{subscription}", "Purchases still waiting for activation after the health check's abandonment threshold");
     }
+
+    public void Dispose() => _meter.Dispose();
 
     private static KeyValuePair<string, object?> Tag(string queue) => new("queue", queue);
 
