@@ -48,27 +48,32 @@ public sealed partial class WebhookProcessor(
     {
         var now = time.GetUtcNow();
         var claimed = await deliveries.ClaimDueAsync(worker.Id, now, now + Settings.LeaseDuration, Settings.BatchSize, ct);
-        foreach (var delivery in claimed)
-        {
-            // The delivery's own trace, continued from the request that stored it.
-            using var activity = WebhookTelemetry.Source.StartFromStored("webhook process", delivery.TraceParent);
-            activity?.SetTag("portal.delivery_id", delivery.Id);
-            activity?.SetTag("marketplace.subscription_id", delivery.SubscriptionId);
-            activity?.SetTag("marketplace.operation_id", delivery.OperationId);
-            activity?.SetTag("marketplace.action", delivery.Action);
-            using var scope = SubscriptionLogScope.Begin(logger, delivery.SubscriptionId);
-            try
-            {
-                await ProcessOneAsync(delivery, ct);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
-                await RetryLaterAsync(delivery, e.GetType().Name + ": " + e.Message, ct);
-            }
-        }
-
+        // Concurrently, as the acknowledgement sender does: one at a time, a single marketplace call waiting out a
+        // 429's Retry-After held every delivery behind it, and under a burst the 10-second window
+        // (docs/marketplace.md#answering-deliveries) passed in the queue (bench/README.md). Deliveries of one
+        // subscription still apply in timeStamp order: the newer finds the older Pending and waits for it.
+        await Task.WhenAll(claimed.Select(delivery => ProcessTracedAsync(delivery, ct)));
         return claimed.Count;
+    }
+
+    private async Task ProcessTracedAsync(WebhookDeliveryRecord delivery, CancellationToken ct)
+    {
+        // The delivery's own trace, continued from the request that stored it.
+        using var activity = WebhookTelemetry.Source.StartFromStored("webhook process", delivery.TraceParent);
+        activity?.SetTag("portal.delivery_id", delivery.Id);
+        activity?.SetTag("marketplace.subscription_id", delivery.SubscriptionId);
+        activity?.SetTag("marketplace.operation_id", delivery.OperationId);
+        activity?.SetTag("marketplace.action", delivery.Action);
+        using var scope = SubscriptionLogScope.Begin(logger, delivery.SubscriptionId);
+        try
+        {
+            await ProcessOneAsync(delivery, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
+            await RetryLaterAsync(delivery, e.GetType().Name + ": " + e.Message, ct);
+        }
     }
 
     private async Task ProcessOneAsync(WebhookDeliveryRecord delivery, CancellationToken ct)
