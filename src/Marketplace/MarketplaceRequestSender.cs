@@ -27,6 +27,8 @@ internal sealed partial class MarketplaceRequestSender(
     {
         var requestId = Guid.NewGuid().ToString();
         var path = uri.AbsolutePath;
+        var endpoint = MarketplaceTelemetry.EndpointOf(path);
+        using var activity = MarketplaceTelemetry.StartCall(api, method.Method, endpoint);
 
         using var request = new HttpRequestMessage(method, uri);
         request.Headers.TryAddWithoutValidation(RequestIdHeader, requestId);
@@ -46,6 +48,8 @@ internal sealed partial class MarketplaceRequestSender(
         catch (Exception ex) when (IsTransportFailure(ex, ct))
         {
             var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
+            MarketplaceTelemetry.RecordCall(api, method.Method, endpoint, null, elapsed / 1000);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
             LogCallFailed(api, method.Method, path, elapsed, requestId, correlationId, ex.GetType().Name);
             throw TransportFailure(ex, safety, requestId);
         }
@@ -55,10 +59,13 @@ internal sealed partial class MarketplaceRequestSender(
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
             var echoedRequestId = MarketplaceAnswer.FirstHeader(response.Headers, RequestIdHeader) ?? requestId;
             var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
+            MarketplaceTelemetry.RecordCall(api, method.Method, endpoint, (int)response.StatusCode, elapsed / 1000);
+            activity?.SetTag("http.response.status_code", (int)response.StatusCode);
 
             var isAnswer = response.IsSuccessStatusCode || (conflictIsAnswer && response.StatusCode == HttpStatusCode.Conflict);
             if (!isAnswer)
             {
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
                 LogCallRefused(api, method.Method, path, (int)response.StatusCode, elapsed, echoedRequestId, correlationId);
                 var error = MarketplaceErrorBody.Parse(text);
                 throw new MarketplaceException(
@@ -105,7 +112,8 @@ internal sealed partial class MarketplaceRequestSender(
         return new MarketplaceException(status, code, what, requestId, inner: ex);
     }
 
-    [LoggerMessage(Level = LogLevel.Information,
+    // Debug: a call that went well is in the traces and the marketplace.client.calls metric; the log keeps the ones that did not.
+    [LoggerMessage(Level = LogLevel.Debug,
         Message = "{Api} {Method} {Path} answered {StatusCode} in {ElapsedMs:F0} ms (request {RequestId}, correlation {CorrelationId})")]
     private partial void LogCall(string api, string method, string path, int statusCode, double elapsedMs, string requestId, Guid correlationId);
 

@@ -11,6 +11,7 @@ using PublisherPortal.Identity;
 using PublisherPortal.Landing;
 using PublisherPortal.Metering;
 using PublisherPortal.Notifications;
+using PublisherPortal.Observability;
 using PublisherPortal.Offers;
 using PublisherPortal.Security;
 using PublisherPortal.Subscriptions;
@@ -33,6 +34,7 @@ builder.AddMetering();
 builder.AddHealth();
 builder.AddNotifications();   // mails derived from history events, sent from an outbox
 builder.AddOffers();
+builder.AddObservability();   // OpenTelemetry over OTLP when the OTEL_* settings name an endpoint; nothing otherwise
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

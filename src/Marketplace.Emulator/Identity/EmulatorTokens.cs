@@ -92,8 +92,11 @@ internal sealed class EmulatorTokens(RsaSecurityKey signingKey, EmulatorOptions 
             IssuerSigningKey = signingKey,
             ValidateIssuerSigningKey = true,
             ValidAudiences = [options.MarketplaceAppId, "api://" + options.MarketplaceAppId],
-            // Only this emulator holds the key, so the signature already proves who issued it.
-            ValidateIssuer = false,
+            // Only this emulator holds the key, so the signature already proves who issued it; the issuer is still
+            // checked (one of ours) rather than switched off, which IdentityModel reports as a warning on every call.
+            IssuerValidator = (issuer, _, _) => issuer.StartsWith(addresses.HttpsBase.ToString(), StringComparison.Ordinal)
+                ? issuer
+                : throw new SecurityTokenInvalidIssuerException($"issuer {issuer} is not this emulator"),
             ValidateLifetime = false,
         };
         var result = await _handler.ValidateTokenAsync(token, parameters);

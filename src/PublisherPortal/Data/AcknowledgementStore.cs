@@ -22,6 +22,8 @@ public sealed record AcknowledgementRecord
     public DateTimeOffset NextAttemptAt { get; init; }
     public DateTimeOffset? SentAt { get; init; }
     public string? LastError { get; init; }
+    /// <summary>The W3C traceparent of the processing span that queued it: the PATCH continues the delivery's trace.</summary>
+    public string? TraceParent { get; init; }
 }
 
 public static class AcknowledgementAnswers
@@ -50,14 +52,15 @@ public static class AcknowledgementStates
 public sealed class AcknowledgementStore(PortalDatabase database)
 {
     private const string Columns = """
-        id, subscription_id, operation_id, action, answer, reason, created_at, due_by, state, attempts, next_attempt_at, sent_at, last_error
+        id, subscription_id, operation_id, action, answer, reason, created_at, due_by, state, attempts, next_attempt_at, sent_at, last_error,
+        trace_parent
         """;
 
     /// <summary>Queues an acknowledgement in the caller's transaction. Returns false when one was queued before.</summary>
     public async Task<bool> QueueAsync(AcknowledgementRecord ack, DbConnection connection, DbTransaction tx, CancellationToken ct = default) =>
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO acknowledgements (subscription_id, operation_id, action, answer, reason, created_at, due_by, state, next_attempt_at)
-            VALUES (@SubscriptionId, @OperationId, @Action, @Answer, @Reason, @CreatedAt, @DueBy, @State, @NextAttemptAt)
+            INSERT INTO acknowledgements (subscription_id, operation_id, action, answer, reason, created_at, due_by, state, next_attempt_at, trace_parent)
+            VALUES (@SubscriptionId, @OperationId, @Action, @Answer, @Reason, @CreatedAt, @DueBy, @State, @NextAttemptAt, @TraceParent)
             ON CONFLICT (operation_id) DO NOTHING
             """, ack, tx, cancellationToken: ct)) == 1;
 
@@ -67,6 +70,15 @@ public sealed class AcknowledgementStore(PortalDatabase database)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
+        // A lease still set but run out means its instance died or stalled mid-send: counted as a take-over.
+        var takenOver = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT COUNT(*) FROM acknowledgements WHERE state = @pending AND next_attempt_at <= @now AND lease_until < @now
+            """, new { now, pending = AcknowledgementStates.Pending }, tx, cancellationToken: ct));
+        if (takenOver > 0)
+        {
+            Observability.PortalTelemetry.WorkerTelemetry.LeaseTakeovers.Add(Math.Min(takenOver, batchSize), new KeyValuePair<string, object?>("queue", "acknowledgements"));
+        }
+
         var rows = await connection.QueryAsync<AcknowledgementRecord>(new CommandDefinition(database.Sql(
             sqlite: $"""
                 UPDATE acknowledgements SET lease_owner = @owner, lease_until = @leaseUntil

@@ -28,6 +28,9 @@ public sealed record WebhookDeliveryRecord
 
     /// <summary>A refused delivery's SHA-256, hex: the same junk sent twice shows as the same hash.</summary>
     public string? BodySha256 { get; init; }
+
+    /// <summary>The W3C traceparent of the request that stored it: the processor continues that trace.</summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>What the endpoint made of a delivery (the webhook_deliveries.result column).</summary>
@@ -72,7 +75,11 @@ public sealed record NewDelivery(
     DateTimeOffset? OperationTimeStamp,
     string Body,
     string Headers,
-    bool IsTest);
+    bool IsTest)
+{
+    /// <summary>The span the delivery arrived in (null when nothing is traced), stored for the processor.</summary>
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>
 /// The webhook_deliveries table: inbox and log in one. Accepted deliveries are unique per operation id
@@ -104,6 +111,7 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
             delivery.Body,
             delivery.Headers,
             delivery.IsTest,
+            delivery.TraceParent,
             accepted = DeliveryResults.Accepted,
             duplicate = DeliveryResults.Duplicate,
             pending = ProcessingStates.Pending,
@@ -113,9 +121,9 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
         // cannot both accept it.
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             INSERT INTO webhook_deliveries (received_at, operation_id, subscription_id, action, operation_time_stamp,
-                                            body, headers, result, is_test, processing_state, next_attempt_at)
+                                            body, headers, result, is_test, processing_state, next_attempt_at, trace_parent)
             VALUES (@ReceivedAt, @OperationId, @SubscriptionId, @Action, @OperationTimeStamp,
-                    @Body, @Headers, @accepted, @IsTest, @pending, @ReceivedAt)
+                    @Body, @Headers, @accepted, @IsTest, @pending, @ReceivedAt, @TraceParent)
             ON CONFLICT DO NOTHING
             RETURNING id
             """, args, tx, cancellationToken: ct));
@@ -215,6 +223,16 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
+        // A lease still set but run out means its instance died or stalled mid-item: counted as a take-over.
+        var takenOver = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT COUNT(*) FROM webhook_deliveries
+            WHERE processing_state = @pending AND next_attempt_at <= @now AND lease_until < @now
+            """, new { now, pending = ProcessingStates.Pending }, tx, cancellationToken: ct));
+        if (takenOver > 0)
+        {
+            Observability.PortalTelemetry.WorkerTelemetry.LeaseTakeovers.Add(Math.Min(takenOver, batchSize), new KeyValuePair<string, object?>("queue", "inbox"));
+        }
+
         var rows = await connection.QueryAsync<WebhookDeliveryRecord>(new CommandDefinition(database.Sql(
             sqlite: """
                 UPDATE webhook_deliveries SET lease_owner = @owner, lease_until = @leaseUntil
@@ -223,7 +241,7 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
                                AND (lease_until IS NULL OR lease_until < @now)
                              ORDER BY operation_time_stamp, id LIMIT @batchSize)
                 RETURNING id, received_at, operation_id, subscription_id, action, operation_time_stamp, body, headers, result,
-                          reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail
+                          reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail, trace_parent
                 """,
             postgres: """
                 UPDATE webhook_deliveries SET lease_owner = @owner, lease_until = @leaseUntil
@@ -233,7 +251,7 @@ public sealed class WebhookDeliveryStore(PortalDatabase database)
                              ORDER BY operation_time_stamp, id LIMIT @batchSize
                              FOR UPDATE SKIP LOCKED)
                 RETURNING id, received_at, operation_id, subscription_id, action, operation_time_stamp, body, headers, result,
-                          reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail
+                          reject_reason, is_test, processing_state, attempts, next_attempt_at, processed_at, process_detail, trace_parent
                 """),
             new { owner, leaseUntil, now, batchSize, pending = ProcessingStates.Pending }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);

@@ -4,7 +4,9 @@ using Marketplace.Models;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
 using PublisherPortal.Identity;
+using PublisherPortal.Observability;
 using PublisherPortal.Offers;
+using static PublisherPortal.Observability.PortalTelemetry;
 
 namespace PublisherPortal.Landing;
 
@@ -31,6 +33,20 @@ public sealed partial class LandingService(
     /// <param name="token">The query parameter as the framework decoded it. It is passed on as it is: decoding twice
     /// would corrupt tokens that contain '%' or '+' (docs/marketplace.md#landing-token: decode once).</param>
     public async Task<LandingOutcome> OpenAsync(string? token, CurrentUser user, CancellationToken ct = default)
+    {
+        using var activity = LandingTelemetry.Source.StartActivity("landing resolve");
+        var outcome = await OpenCoreAsync(token, user, ct);
+        var name = outcome.GetType().Name;
+        activity?.SetTag("portal.landing.outcome", name);
+        if (outcome is not LandingOutcome.NoToken)
+        {
+            LandingTelemetry.Opened.Add(1, new KeyValuePair<string, object?>("outcome", name));
+        }
+
+        return outcome;
+    }
+
+    private async Task<LandingOutcome> OpenCoreAsync(string? token, CurrentUser user, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(token))
         {
@@ -147,7 +163,23 @@ public sealed partial class LandingService(
     /// Activates once, however often it is called: the database claim on wizard_step lets one caller through, and the
     /// others learn that an activation is under way (or done).
     /// </summary>
-    public async Task<ActivationOutcome> ActivateAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default)
+    public Task<ActivationOutcome> ActivateAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct = default) =>
+        TracedActivationAsync(subscriptionId, "customer", () => ActivateCoreAsync(subscriptionId, user, ct));
+
+    /// <summary>Activation as a span and a counted outcome (Activated is a landing conversion), logged under the subscription.</summary>
+    private async Task<ActivationOutcome> TracedActivationAsync(Guid subscriptionId, string by, Func<Task<ActivationOutcome>> activate)
+    {
+        using var activity = LandingTelemetry.Source.StartActivity("landing activate");
+        activity?.SetTag("marketplace.subscription_id", subscriptionId);
+        using var scope = SubscriptionLogScope.Begin(logger, subscriptionId);
+        var outcome = await activate();
+        var name = outcome.GetType().Name;
+        activity?.SetTag("portal.activation.outcome", name);
+        LandingTelemetry.Activations.Add(1, new KeyValuePair<string, object?>("outcome", name), new KeyValuePair<string, object?>("by", by));
+        return outcome;
+    }
+
+    private async Task<ActivationOutcome> ActivateCoreAsync(Guid subscriptionId, CurrentUser user, CancellationToken ct)
     {
         var record = await subscriptions.FindAsync(subscriptionId, ct);
         if (record is null)
@@ -205,7 +237,10 @@ public sealed partial class LandingService(
     /// The operator's side of an approved activation: the same claim, call and confirmation as the customer's click, with
     /// the operator as the actor. Callers record the approval first (ApprovalGranted), so history reads approval, then activation.
     /// </summary>
-    public async Task<ActivationOutcome> ActivateApprovedAsync(Guid subscriptionId, CurrentUser approver, CancellationToken ct = default)
+    public Task<ActivationOutcome> ActivateApprovedAsync(Guid subscriptionId, CurrentUser approver, CancellationToken ct = default) =>
+        TracedActivationAsync(subscriptionId, "operator", () => ActivateApprovedCoreAsync(subscriptionId, approver, ct));
+
+    private async Task<ActivationOutcome> ActivateApprovedCoreAsync(Guid subscriptionId, CurrentUser approver, CancellationToken ct)
     {
         var record = await subscriptions.FindAsync(subscriptionId, ct);
         if (record is null)

@@ -66,6 +66,7 @@ public sealed partial class OperationTracker(
 
     private async Task PollOneAsync(OperationRecord operation, CancellationToken ct)
     {
+        using var scope = PublisherPortal.Observability.SubscriptionLogScope.Begin(logger, operation.SubscriptionId);
         var now = time.GetUtcNow();
         MarketplaceOperation remote;
         try

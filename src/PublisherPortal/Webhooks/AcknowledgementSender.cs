@@ -4,6 +4,8 @@ using Marketplace.Models;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
 using PublisherPortal.Notifications;
+using PublisherPortal.Observability;
+using static PublisherPortal.Observability.PortalTelemetry;
 
 namespace PublisherPortal.Webhooks;
 
@@ -76,6 +78,12 @@ public sealed partial class AcknowledgementSender(
 
     private async Task SendOneAsync(AcknowledgementRecord ack, CancellationToken ct)
     {
+        // The PATCH continues the trace of the delivery it answers.
+        using var activity = WebhookTelemetry.Source.StartFromStored("webhook acknowledge", ack.TraceParent);
+        activity?.SetTag("marketplace.subscription_id", ack.SubscriptionId);
+        activity?.SetTag("marketplace.operation_id", ack.OperationId);
+        activity?.SetTag("portal.acknowledgement.answer", ack.Answer);
+        using var scope = SubscriptionLogScope.Begin(logger, ack.SubscriptionId);
         var correlation = Guid.NewGuid();
         try
         {
@@ -184,11 +192,24 @@ public sealed partial class AcknowledgementSender(
 
         if (state == AcknowledgementStates.Sent)
         {
+            RecordLatency(ack, now);
             Log.Sent(logger, ack.Answer, ack.OperationId, note, now > ack.DueBy);
         }
         else
         {
             Log.Failed(logger, ack.Answer, ack.OperationId, note);
+        }
+    }
+
+    /// <summary>From the delivery's arrival (due_by is arrival + the 10 s window) to the marketplace taking our answer.</summary>
+    private static void RecordLatency(AcknowledgementRecord ack, DateTimeOffset acceptedAt)
+    {
+        var receivedAt = ack.DueBy - WebhooksOptions.AcknowledgementDeadline;
+        var tags = new System.Diagnostics.TagList { { "answer", ack.Answer }, { "action", ack.Action } };
+        WebhookTelemetry.AcknowledgementLatency.Record((acceptedAt - receivedAt).TotalSeconds, tags);
+        if (acceptedAt > ack.DueBy)
+        {
+            WebhookTelemetry.LateAcknowledgements.Add(1, tags);
         }
     }
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Marketplace.Models;
 using Marketplace.Webhooks;
 using PublisherPortal.Data;
+using PublisherPortal.Observability;
+using static PublisherPortal.Observability.PortalTelemetry;
 
 namespace PublisherPortal.Webhooks;
 
@@ -58,12 +60,38 @@ public sealed partial class WebhookInbox(
             // A test: the marketplace's own test subscriptions, or the portal's self-test (an action the marketplace never sends).
             WebhookTestDelivery.IsTest(parsed?.Action) || (parsed?.Subscription?.IsTest ?? false));
 
+        using var activity = WebhookTelemetry.Source.StartActivity("webhook receive");
+        activity?.SetTag("marketplace.subscription_id", delivery.SubscriptionId);
+        activity?.SetTag("marketplace.operation_id", delivery.OperationId);
+        activity?.SetTag("marketplace.action", delivery.Action);
+        using var scope = SubscriptionLogScope.Begin(logger, delivery.SubscriptionId);
+        var outcome = await AcceptAsync(authorization, parsed, parseError, delivery with { TraceParent = CurrentTraceParent() }, ct);
+        var result = outcome switch
+        {
+            InboxOutcome.Accepted => DeliveryResults.Accepted,
+            InboxOutcome.Duplicate => DeliveryResults.Duplicate,
+            InboxOutcome.Unauthorized => DeliveryResults.Unauthorized,
+            _ => DeliveryResults.Malformed,
+        };
+        activity?.SetTag("portal.webhook.result", result);
+        WebhookTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("result", result));
+        return outcome;
+    }
+
+    private async Task<InboxOutcome> AcceptAsync(
+        string? authorization, MarketplaceOperation? parsed, string? parseError, NewDelivery delivery, CancellationToken ct)
+    {
         // The token first: nothing from an unknown sender is processed, however well-formed.
-        var token = await validator.ValidateAsync(authorization, ct);
+        WebhookTokenValidation token;
+        using (WebhookTelemetry.Source.StartActivity("webhook validate token"))
+        {
+            token = await validator.ValidateAsync(authorization, ct);
+        }
+
         if (!token.IsValid)
         {
             var reason = token.ShouldRetryLater ? $"{token.Reason}; answered 503 so the marketplace delivers again" : token.Reason;
-            var rejectedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Unauthorized, reason, BodyDigest.Of(body), ct);
+            var rejectedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Unauthorized, reason, BodyDigest.Of(delivery.Body), ct);
             Log.Unauthorized(logger, rejectedId, token.Failure, token.Reason);
             return new InboxOutcome.Unauthorized(rejectedId, reason, token.ShouldRetryLater);
         }
@@ -71,12 +99,17 @@ public sealed partial class WebhookInbox(
         if (parsed is null || delivery.OperationId is null || delivery.SubscriptionId is null || delivery.Action is null)
         {
             var reason = parsed is null ? $"not a JSON operation: {parseError}" : MissingFields(delivery);
-            var malformedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Malformed, reason, BodyDigest.Of(body), ct);
+            var malformedId = await deliveries.RecordRejectedAsync(delivery, DeliveryResults.Malformed, reason, BodyDigest.Of(delivery.Body), ct);
             Log.Malformed(logger, malformedId, reason);
             return new InboxOutcome.Malformed(malformedId, reason);
         }
 
-        var (result, deliveryId) = await inbox.WriteAsync(delivery, ct);
+        string result;
+        long deliveryId;
+        using (WebhookTelemetry.Source.StartActivity("webhook inbox write"))
+        {
+            (result, deliveryId) = await inbox.WriteAsync(delivery, ct);
+        }
 
         if (result == DeliveryResults.Duplicate)
         {

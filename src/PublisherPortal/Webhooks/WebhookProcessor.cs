@@ -4,6 +4,8 @@ using Marketplace;
 using Marketplace.Models;
 using Microsoft.Extensions.Options;
 using PublisherPortal.Data;
+using PublisherPortal.Observability;
+using static PublisherPortal.Observability.PortalTelemetry;
 
 namespace PublisherPortal.Webhooks;
 
@@ -46,19 +48,32 @@ public sealed partial class WebhookProcessor(
     {
         var now = time.GetUtcNow();
         var claimed = await deliveries.ClaimDueAsync(worker.Id, now, now + Settings.LeaseDuration, Settings.BatchSize, ct);
-        foreach (var delivery in claimed)
-        {
-            try
-            {
-                await ProcessOneAsync(delivery, ct);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                await RetryLaterAsync(delivery, e.GetType().Name + ": " + e.Message, ct);
-            }
-        }
-
+        // Concurrently, as the acknowledgement sender does: one at a time, a single marketplace call waiting out a
+        // 429's Retry-After held every delivery behind it, and under a burst the 10-second window
+        // (docs/marketplace.md#answering-deliveries) passed in the queue (bench/README.md). Deliveries of one
+        // subscription still apply in timeStamp order: the newer finds the older Pending and waits for it.
+        await Task.WhenAll(claimed.Select(delivery => ProcessTracedAsync(delivery, ct)));
         return claimed.Count;
+    }
+
+    private async Task ProcessTracedAsync(WebhookDeliveryRecord delivery, CancellationToken ct)
+    {
+        // The delivery's own trace, continued from the request that stored it.
+        using var activity = WebhookTelemetry.Source.StartFromStored("webhook process", delivery.TraceParent);
+        activity?.SetTag("portal.delivery_id", delivery.Id);
+        activity?.SetTag("marketplace.subscription_id", delivery.SubscriptionId);
+        activity?.SetTag("marketplace.operation_id", delivery.OperationId);
+        activity?.SetTag("marketplace.action", delivery.Action);
+        using var scope = SubscriptionLogScope.Begin(logger, delivery.SubscriptionId);
+        try
+        {
+            await ProcessOneAsync(delivery, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
+            await RetryLaterAsync(delivery, e.GetType().Name + ": " + e.Message, ct);
+        }
     }
 
     private async Task ProcessOneAsync(WebhookDeliveryRecord delivery, CancellationToken ct)
@@ -142,7 +157,14 @@ public sealed partial class WebhookProcessor(
             }
         }
 
-        var (state, detail, acknowledgement) = await ApplyAsync(delivery, operation, confirmed, remote, ct);
+        string state, detail;
+        bool acknowledgement;
+        using (WebhookTelemetry.Source.StartActivity("webhook apply change"))
+        {
+            (state, detail, acknowledgement) = await ApplyAsync(delivery, operation, confirmed, remote, ct);
+        }
+
+        Processed(state);
         Log.Processed(logger, delivery.Id, operation.Action, operation.Id, state, detail);
         if (acknowledgement)
         {
@@ -243,7 +265,7 @@ public sealed partial class WebhookProcessor(
                 var quantity = confirmed.Quantity ?? operation.Quantity;
                 var decision = alreadyDone
                     ? ChangeDecision.Accepted("already accepted by the marketplace")
-                    : await decider.DecidePlanAsync(current, planId, quantity, connection, tx, ct);
+                    : await DecideTracedAsync(() => decider.DecidePlanAsync(current, planId, quantity, connection, tx, ct));
                 return await DecideAsync(delivery, operation, current, decision, alreadyDone,
                     // No quantity from the marketplace after a move means the new plan has no seats.
                     Change(operation, EventKinds.PlanChanged, decision.Reason) with { PlanId = planId, Quantity = quantity, ClearsSeats = quantity is null },
@@ -259,7 +281,7 @@ public sealed partial class WebhookProcessor(
 
                 var decision = alreadyDone
                     ? ChangeDecision.Accepted("already accepted by the marketplace")
-                    : await decider.DecideQuantityAsync(current, quantity, connection, tx, ct);
+                    : await DecideTracedAsync(() => decider.DecideQuantityAsync(current, quantity, connection, tx, ct));
                 return await DecideAsync(delivery, operation, current, decision, alreadyDone,
                     Change(operation, EventKinds.QuantityChanged, decision.Reason) with { Quantity = quantity },
                     connection, tx, ct);
@@ -353,9 +375,22 @@ public sealed partial class WebhookProcessor(
             DueBy = delivery.ReceivedAt + WebhooksOptions.AcknowledgementDeadline,
             State = AcknowledgementStates.Pending,
             NextAttemptAt = now,
+            TraceParent = CurrentTraceParent(),
         }, connection, tx, ct);
         return (ProcessingStates.Applied, decision.Accept ? decision.Reason : "refused: " + decision.Reason, true);
     }
+
+    /// <summary>The change decision as a span of its own: the part of the 10 s that is our rules, not the marketplace.</summary>
+    private static async Task<ChangeDecision> DecideTracedAsync(Func<Task<ChangeDecision>> decide)
+    {
+        using var activity = WebhookTelemetry.Source.StartActivity("webhook change decision");
+        var decision = await decide();
+        activity?.SetTag("portal.decision", decision.Accept ? "accept" : "refuse");
+        return decision;
+    }
+
+    private static void Processed(string state) =>
+        WebhookTelemetry.Processed.Add(1, new KeyValuePair<string, object?>("state", state));
 
     private async Task ApplyOrThrowAsync(SubscriptionChange change, DbConnection connection, DbTransaction tx, CancellationToken ct)
     {
@@ -381,6 +416,7 @@ public sealed partial class WebhookProcessor(
     private async Task FinishAloneAsync(WebhookDeliveryRecord delivery, string state, string detail, CancellationToken ct)
     {
         await deliveries.TryFinishAsync(delivery.Id, worker.Id, state, detail, time.GetUtcNow(), ct);
+        Processed(state);
         Log.Processed(logger, delivery.Id, delivery.Action ?? "?", delivery.OperationId ?? Guid.Empty, state, detail);
     }
 
@@ -395,6 +431,7 @@ public sealed partial class WebhookProcessor(
 
         var next = time.GetUtcNow() + Backoff.For(attempt, Settings.RetryBaseDelay, Settings.MaxRetryDelay);
         await deliveries.RescheduleAsync(delivery.Id, worker.Id, next, $"attempt {attempt} failed: {error}", countAttempt: true, ct);
+        Processed("Retry");
         Log.WillRetry(logger, delivery.Id, attempt, next, error);
     }
 
