@@ -4,6 +4,7 @@ using PublisherPortal.Components.Layout;
 using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
+using PublisherPortal.Entitlements;
 using PublisherPortal.Finance;
 using PublisherPortal.Health;
 using PublisherPortal.Identity;
@@ -26,6 +27,7 @@ builder.AddWebhooks();
 builder.AddConsole();
 builder.AddFinance();
 builder.AddMetering();
+builder.AddEntitlements();   // the product's entitlement API (same authentication as the usage intake)
 builder.AddHealth();
 builder.AddNotifications();   // mails derived from history events, sent from an outbox
 builder.AddOffers();
@@ -55,6 +57,7 @@ app.MapAccountEndpoints();
 app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();
 app.MapMeteringEndpoints();
+app.MapEntitlementEndpoints();   // /api/entitlements, /openapi/product.json
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

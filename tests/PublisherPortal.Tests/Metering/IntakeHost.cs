@@ -15,7 +15,8 @@ namespace PublisherPortal.Tests.Metering;
 /// <summary>
 /// The metering registration (AddMetering, MapMeteringEndpoints) on Kestrel over loopback, on a test's database and clock:
 /// what the intake tests post to. Each test class brings its own settings (demo API keys, or real-mode Entra) and any
-/// wiring of its own; the worker never runs here.
+/// wiring of its own (and endpoints of its own: the entitlement API shares the intake's authentication); the worker
+/// never runs here.
 /// </summary>
 public sealed class IntakeHost : IAsyncDisposable
 {
@@ -26,7 +27,8 @@ public sealed class IntakeHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<IntakeHost> StartAsync(
-        TestDatabase db, IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+        TestDatabase db, IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null,
+        Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -51,6 +53,7 @@ public sealed class IntakeHost : IAsyncDisposable
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapMeteringEndpoints();
+        map?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new IntakeHost(app, new HttpClient { BaseAddress = new Uri(address) });
