@@ -17,9 +17,14 @@ public sealed record EntitlementEndpoint
     public DateTimeOffset CreatedAt { get; init; }
     public string CreatedBy { get; init; } = "";
 
-    /// <summary>The secrets that sign now: the current one, and the previous one until its overlap ends.</summary>
+    /// <summary>
+    /// The secrets that sign now: the previous one until its overlap ends, then the current one. The previous one comes
+    /// first because the StandardWebhooks package (1.1.2) checks only the first signature of the header, and during
+    /// the overlap the product most likely still holds the old secret; a product that switched early checks each
+    /// signature of the header on its own (the specification lets a header carry several).
+    /// </summary>
     public IReadOnlyList<string> ActiveSecrets(DateTimeOffset now) =>
-        PreviousSecret is { } previous && PreviousSecretUntil > now ? [Secret, previous] : [Secret];
+        PreviousSecret is { } previous && PreviousSecretUntil > now ? [previous, Secret] : [Secret];
 }
 
 /// <summary>The entitlement_endpoints table: what an Admin configures.</summary>

@@ -113,9 +113,10 @@ public sealed partial class EntitlementEventSender(
         {
             Content = new StringContent(d.Payload, Encoding.UTF8, "application/cloudevents+json"),
         };
-        request.Headers.Add("webhook-id", webhookId);
-        request.Headers.Add("webhook-timestamp", now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", signatures);
+        // Sent as written: validated adding would read the signature's commas as a list and re-join it with ", ".
+        request.Headers.TryAddWithoutValidation("webhook-id", webhookId);
+        request.Headers.TryAddWithoutValidation("webhook-timestamp", now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation("webhook-signature", signatures);
 
         var started = Stopwatch.GetTimestamp();
         int? status = null;
@@ -141,7 +142,7 @@ public sealed partial class EntitlementEventSender(
                 SET state = @delivered, attempts = attempts + 1, delivered_at = @now, last_status = @status, last_error = NULL,
                     last_latency_ms = @latency, lease_owner = NULL, lease_until = NULL
                 WHERE id = @id AND lease_owner = @owner
-                """, new { d.Id, owner = worker.Id, now, status, latency, delivered = DeliveryStates.Delivered }, cancellationToken: ct));
+                """, new { id = d.Id, owner = worker.Id, now, status, latency, delivered = DeliveryStates.Delivered }, cancellationToken: ct));
             return;
         }
 
@@ -155,7 +156,7 @@ public sealed partial class EntitlementEventSender(
                 last_latency_ms = @latency, lease_owner = NULL, lease_until = NULL
             WHERE id = @id AND lease_owner = @owner
             """,
-            new { d.Id, owner = worker.Id, next, status, error, latency, state = giveUp ? DeliveryStates.DeadLettered : DeliveryStates.Pending },
+            new { id = d.Id, owner = worker.Id, next, status, error, latency, state = giveUp ? DeliveryStates.DeadLettered : DeliveryStates.Pending },
             cancellationToken: ct));
     }
 
