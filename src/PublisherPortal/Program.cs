@@ -4,6 +4,7 @@ using PublisherPortal.Components.Layout;
 using PublisherPortal.Console;
 using PublisherPortal.Data;
 using PublisherPortal.Demo;
+using PublisherPortal.Entitlements;
 using PublisherPortal.Finance;
 using PublisherPortal.Revenue;
 using PublisherPortal.Health;
@@ -31,6 +32,7 @@ builder.AddConsole();
 builder.AddFinance();
 builder.AddRevenue();
 builder.AddMetering();
+builder.AddEntitlements();   // the product's entitlement API (same authentication as the usage intake)
 builder.AddHealth();
 builder.AddNotifications();   // mails derived from history events, sent from an outbox
 builder.AddOffers();
@@ -59,6 +61,7 @@ app.MapWebhookEndpoints();
 app.MapFinanceEndpoints();
 app.MapRevenueEndpoints();
 app.MapMeteringEndpoints();
+app.MapEntitlementEndpoints();   // /api/entitlements, /openapi/product.json
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'");   // the full policy: Security/SecurityHeaders.cs

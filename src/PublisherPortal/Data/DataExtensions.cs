@@ -39,7 +39,10 @@ public static class DataExtensions
 
         builder.Services.AddSingleton(new PortalDatabase(options.Provider, connectionString));
         builder.Services.AddSingleton<Migrator>();
-        builder.Services.AddSingleton<SubscriptionStore>();
+        // Every registered follower hears of every history event (notifications, entitlement events).
+        builder.Services.AddSingleton(sp => new SubscriptionStore(
+            sp.GetRequiredService<PortalDatabase>(), sp.GetRequiredService<TimeProvider>(),
+            SubscriptionEventFollowers.From(sp.GetServices<ISubscriptionEventFollower>())));
         builder.Services.AddSingleton<OperationStore>();
         builder.Services.AddSingleton<PlanStore>();
         builder.Services.AddSingleton<AuditLog>();

@@ -30,7 +30,7 @@ public static class NotificationsExtensions
         services.TryAddSingleton<NotificationSettingsStore>();
         services.TryAddSingleton<PortalAddress>();
         services.TryAddSingleton<NotificationPlanner>();
-        services.TryAddSingleton<ISubscriptionEventFollower>(sp => sp.GetRequiredService<NotificationPlanner>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISubscriptionEventFollower, NotificationPlanner>(sp => sp.GetRequiredService<NotificationPlanner>()));
         services.TryAddSingleton<TemplatePreview>();
         services.TryAddSingleton<Demo.DemoMailboxStore>();   // read by /mailbox; filled only in demo mode
         services.TryAddScoped<NotificationActions>();

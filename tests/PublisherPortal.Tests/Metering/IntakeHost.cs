@@ -15,7 +15,8 @@ namespace PublisherPortal.Tests.Metering;
 /// <summary>
 /// The metering registration (AddMetering, MapMeteringEndpoints) on Kestrel over loopback, on a test's database and clock:
 /// what the intake tests post to. Each test class brings its own settings (demo API keys, or real-mode Entra) and any
-/// wiring of its own; the worker never runs here.
+/// wiring of its own (and endpoints of its own: the entitlement API shares the intake's authentication); the worker
+/// never runs here.
 /// </summary>
 public sealed class IntakeHost : IAsyncDisposable
 {
