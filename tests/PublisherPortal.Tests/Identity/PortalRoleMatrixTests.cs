@@ -1,8 +1,5 @@
 using System.Net;
 using System.Reflection;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Endpoints;
@@ -13,9 +10,10 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using PublisherPortal.Identity;
 using Xunit.Abstractions;
+
+using PublisherPortal.Tests.Support;
 
 namespace PublisherPortal.Tests.Identity;
 
@@ -195,7 +193,6 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
     /// <summary>The real Program on a temporary content root, with a header sign-in.</summary>
     public sealed class PortalApp : WebApplicationFactory<Program>
     {
-        private const string Scheme = "Test";
         private readonly string _contentRoot = Path.Combine(Path.GetTempPath(), "portal-role-matrix", Guid.NewGuid().ToString("N"));
 
         public HttpClient ClientFor(string? person)
@@ -245,15 +242,7 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
             builder.ConfigureLogging(l => l.ClearProviders());
             builder.ConfigureTestServices(services =>
             {
-                services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, HeaderSignIn>(Scheme, _ => { });
-                services.PostConfigure<AuthenticationOptions>(o =>
-                {
-                    o.DefaultScheme = Scheme;
-                    o.DefaultAuthenticateScheme = Scheme;
-                    o.DefaultChallengeScheme = Scheme;
-                    o.DefaultForbidScheme = Scheme;
-                    o.DefaultSignInScheme = Scheme;
-                });
+                HeaderSignIn.Replace(services);
             });
         }
 
@@ -269,25 +258,6 @@ public sealed class PortalRoleMatrixTests(PortalRoleMatrixTests.PortalApp portal
             {
                 // Left for the OS temp cleaner.
             }
-        }
-    }
-
-    private sealed class HeaderSignIn(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue("X-Test-User", out var email))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-
-            var claims = new List<Claim> { new("preferred_username", email.ToString()), new("name", email.ToString()) };
-            claims.AddRange(Request.Headers["X-Test-Roles"].ToString()
-                .Split(',', StringSplitOptions.RemoveEmptyEntries)
-                .Select(r => new Claim(ClaimTypes.Role, r)));
-            var identity = new ClaimsIdentity(claims, Scheme.Name, "preferred_username", ClaimTypes.Role);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
         }
     }
 }

@@ -1,7 +1,4 @@
 using System.Net;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +6,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using PublisherPortal.Tests.Support;
 
 namespace PublisherPortal.Tests.Security;
@@ -26,7 +22,6 @@ public sealed class RealPortal(
     IPAddress? remoteAddress = null,
     bool signInByHeader = true) : WebApplicationFactory<Program>
 {
-    private const string Scheme = "Test";
     private readonly string _contentRoot = Path.Combine(Path.GetTempPath(), "portal-real", Guid.NewGuid().ToString("N"));
 
     public HttpClient ClientFor(string? person = null, params string[] roles)
@@ -65,15 +60,7 @@ public sealed class RealPortal(
                 return;   // the real OpenID Connect challenge
             }
 
-            s.AddAuthentication().AddScheme<AuthenticationSchemeOptions, HeaderSignIn>(Scheme, _ => { });
-            s.PostConfigure<AuthenticationOptions>(o =>
-            {
-                o.DefaultScheme = Scheme;
-                o.DefaultAuthenticateScheme = Scheme;
-                o.DefaultChallengeScheme = Scheme;
-                o.DefaultForbidScheme = Scheme;
-                o.DefaultSignInScheme = Scheme;
-            });
+            HeaderSignIn.Replace(s);
         });
     }
 
@@ -103,24 +90,5 @@ public sealed class RealPortal(
             });
             next(app);
         };
-    }
-
-    private sealed class HeaderSignIn(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue("X-Test-User", out var email))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-
-            var claims = new List<Claim> { new("preferred_username", email.ToString()), new("name", email.ToString()) };
-            claims.AddRange(Request.Headers["X-Test-Roles"].ToString()
-                .Split(',', StringSplitOptions.RemoveEmptyEntries)
-                .Select(r => new Claim(ClaimTypes.Role, r)));
-            var identity = new ClaimsIdentity(claims, Scheme.Name, "preferred_username", ClaimTypes.Role);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
-        }
     }
 }
